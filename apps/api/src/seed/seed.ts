@@ -1,0 +1,154 @@
+import { AppConfig } from '@keepdesk/core';
+import { hashPassword } from '@keepdesk/identity';
+import { DataSource } from 'typeorm';
+
+export const DEMO_ADMIN = { email: 'admin@keepdesk.localhost', password: 'keepdesk-demo' };
+
+/** Deterministic PRNG (mulberry32): the demo looks the same on every machine. */
+function prng(seed: number) {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FIRST = ['Ava', 'Liam', 'Mia', 'Noah', 'Zoe', 'Ethan', 'Lena', 'Omar', 'Yuki', 'Wei', 'Sofia', 'Lucas', 'Amara', 'Kai', 'Nora', 'Ivan', 'Priya', 'Mateo', 'Elif', 'Jonas'];
+const LAST = ['Smith', 'Chen', 'Garcia', 'Müller', 'Kowalski', 'Tanaka', 'Okafor', 'Rossi', 'Dubois', 'Silva', 'Novak', 'Haddad', 'Larsen', 'Kim', 'Wang'];
+const TOPICS: [string, string][] = [
+  ['Where is my order?', 'I ordered last week and tracking has not moved for four days.'],
+  ['Refund for damaged item', 'The mug arrived cracked. Can I get a refund or a replacement?'],
+  ['Wrong size delivered', 'I ordered an M but received an XL. How do I exchange it?'],
+  ['Cannot log in', 'The password reset email never arrives.'],
+  ['Discount code not working', 'The code WELCOME10 says it is expired but the email says it is valid until Friday.'],
+  ['Change delivery address', 'I moved; can you update the address on my open order?'],
+  ['Invoice needed', 'Please send a VAT invoice for my last order.'],
+  ['Subscription cancellation', 'I would like to cancel my monthly box.'],
+  ['Item out of stock', 'When will the blue jacket be back in stock?'],
+  ['Charged twice', 'My card shows two charges for the same order.'],
+];
+const REPLIES = ['Thanks for reaching out — I am looking into this now.', 'I have sent a replacement; you will get tracking within 24 hours.', 'Refund issued; it shows on your statement in 3–5 days.', 'Could you send a photo of the label?'];
+const CUSTOMER_REPLIES = ['Thank you!', 'Still waiting, any news?', 'Here is the photo.', 'That worked, thanks.'];
+
+/**
+ * Demo data that looks real: 3 teams, 8 agents, 200 customers, 1,000 tickets with conversations
+ * across statuses and channels over the last ~4 months, and orders around them. Idempotent:
+ * a second run changes nothing.
+ */
+export async function seed(ds: DataSource, config: AppConfig): Promise<string> {
+  const seeded = await ds.query(`SELECT 1 FROM users WHERE email = $1 OR email = 'maya.support@keepdesk.localhost'`, [DEMO_ADMIN.email]);
+  if (seeded.length) return 'seed: demo data is already there (nothing changed)';
+  const rnd = prng(20261202);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
+  const hash = await hashPassword(DEMO_ADMIN.password);
+
+  await ds.transaction(async (tx) => {
+    const teams: { id: string; name: string }[] = await tx.query(
+      `INSERT INTO teams (name) VALUES ('Support'), ('Billing'), ('Retention') ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id, name`,
+    );
+    const teamId = (n: string) => teams.find((t) => t.name === n)!.id;
+    const people: [string, string, string, string[]][] = [
+      ['maya.support', 'Maya Patel', 'agent', ['Support']],
+      ['tom.support', 'Tom Becker', 'agent', ['Support']],
+      ['lin.support', 'Lin Zhang', 'agent', ['Support', 'Retention']],
+      ['sara.billing', 'Sara Costa', 'agent', ['Billing']],
+      ['omar.billing', 'Omar Said', 'agent', ['Billing']],
+      ['jo.retention', 'Jo Nakamura', 'agent', ['Retention']],
+      ['alex.lead', 'Alex Rivera', 'supervisor', ['Support', 'Billing', 'Retention']],
+      ['admin', 'Demo Admin', 'admin', []],
+    ];
+    const users: { id: string; teams: string[]; role: string }[] = [];
+    for (const [local, name, role, ts] of people) {
+      const email = local === 'admin' && config.env !== 'production' ? DEMO_ADMIN.email : `${local}@keepdesk.localhost`;
+      const [u] = await tx.query(
+        `INSERT INTO users (email, name, password_hash, role, capacity, available) VALUES ($1, $2, $3, $4, 25, $5)
+         ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
+        [email, name, hash, role, role !== 'admin'],
+      );
+      for (const t of ts) await tx.query(`INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [teamId(t), u.id]);
+      users.push({ id: u.id, teams: ts.map(teamId), role });
+    }
+
+    const customers: { id: string }[] = [];
+    for (let i = 0; i < 200; i++) {
+      const first = pick(FIRST);
+      const last = pick(LAST);
+      const [c] = await tx.query(
+        `INSERT INTO customers (external_id, email, name, locale) VALUES ($1, $2, $3, $4) ON CONFLICT (external_id) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
+        [`shop-${1000 + i}`, `${first}.${last}.${i}@example.com`.toLowerCase().replace('ü', 'ue'), `${first} ${last}`, rnd() < 0.2 ? 'zh-CN' : 'en'],
+      );
+      customers.push(c);
+    }
+
+    const now = Date.now();
+    const DAY = 86400000;
+    const statuses = ['new', 'open', 'pending', 'on_hold', 'solved', 'closed'] as const;
+    const weights = [0.06, 0.1, 0.06, 0.03, 0.25, 0.5];
+    const channels = ['email', 'web', 'chat', 'phone', 'api'];
+    const priorities = ['low', 'normal', 'normal', 'normal', 'high', 'urgent'];
+    for (let i = 0; i < 1000; i++) {
+      const age = Math.pow(rnd(), 1.3) * 120 * DAY;
+      const created = new Date(now - age);
+      let r = rnd();
+      let status: (typeof statuses)[number] = 'closed';
+      for (let k = 0; k < statuses.length; k++) {
+        if ((r -= weights[k]) < 0) {
+          status = statuses[k];
+          break;
+        }
+      }
+      if (age < 2 * DAY && status === 'closed') status = 'solved';
+      const [topic, body] = pick(TOPICS);
+      const team = pick(teams);
+      const members = users.filter((u) => u.teams.includes(team.id) && u.role !== 'admin');
+      const assignee = status === 'new' && rnd() < 0.5 ? null : pick(members);
+      const responded = status !== 'new';
+      const firstResponse = responded ? new Date(created.getTime() + (0.1 + rnd() * 20) * 3600000) : null;
+      const solvedAt = status === 'solved' || status === 'closed' ? new Date(Math.min(now - 60000, (firstResponse ?? created).getTime() + rnd() * 3 * DAY)) : null;
+      const closedAt = status === 'closed' && solvedAt ? new Date(Math.min(now - 30000, solvedAt.getTime() + 4 * DAY)) : null;
+      const customer = pick(customers);
+      const [t] = await tx.query(
+        `INSERT INTO tickets (subject, status, priority, channel, tags, customer_id, team_id, assignee_id, search, created_at, updated_at,
+           first_response_at, solved_at, closed_at, status_changed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_tsvector('simple', $1 || ' ' || $9), $10::timestamptz, $10::timestamptz, $11::timestamptz, $12::timestamptz, $13::timestamptz, COALESCE($13::timestamptz, $12::timestamptz, $10::timestamptz)) RETURNING id`,
+        [topic, status, pick(priorities), pick(channels), rnd() < 0.3 ? [pick(['vip', 'refund', 'shipping', 'bug'])] : [], customer.id, team.id, assignee?.id ?? null, body, created, firstResponse, solvedAt, closedAt],
+      );
+      const msgs: [string, string | null, string, Date][] = [['customer', null, body, created]];
+      if (firstResponse && assignee) msgs.push(['reply', assignee.id, pick(REPLIES), firstResponse]);
+      if (firstResponse && rnd() < 0.5) msgs.push(['customer', null, pick(CUSTOMER_REPLIES), new Date(firstResponse.getTime() + 3600000)]);
+      if (assignee && rnd() < 0.3) msgs.push(['note', assignee.id, 'Checked with the warehouse.', new Date(created.getTime() + 1800000)]);
+      for (const [kind, author, text, at] of msgs) {
+        await tx.query(`INSERT INTO messages (ticket_id, kind, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)`, [t.id, kind, author, text, at]);
+      }
+      await tx.query(
+        `INSERT INTO ticket_events (ticket_id, type, actor_type, data, team_id, assignee_id, created_at) VALUES ($1, 'ticket.created', 'customer', '{}', $2, $3, $4)`,
+        [t.id, team.id, assignee?.id ?? null, created],
+      );
+    }
+  });
+  await seedOrders(ds, rnd);
+  return `seed: 3 teams, 8 agents, 200 customers, 1000 tickets; log in as ${config.env === 'production' ? 'ADMIN_EMAIL' : `${DEMO_ADMIN.email} / ${DEMO_ADMIN.password}`}`;
+}
+
+/** Orders arrive with the retention domain; seeded when its table exists. */
+async function seedOrders(ds: DataSource, rnd: () => number): Promise<void> {
+  const [{ exists }] = await ds.query(`SELECT to_regclass('public.orders') IS NOT NULL AS exists`);
+  if (!exists) return;
+  const customers: { id: string; external_id: string }[] = await ds.query(`SELECT id, external_id FROM customers WHERE external_id LIKE 'shop-%' ORDER BY external_id`);
+  const now = Date.now();
+  const rows: unknown[][] = [];
+  for (const c of customers) {
+    const n = Math.floor(rnd() * 6);
+    for (let k = 0; k < n; k++) {
+      rows.push([`demo-${c.external_id}-${k}`, c.id, new Date(now - rnd() * 150 * 86400000), (10 + rnd() * 190).toFixed(2), 'USD']);
+    }
+  }
+  const cols = await ds.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'`);
+  const names = new Set(cols.map((c: { column_name: string }) => c.column_name));
+  if (!['external_id', 'customer_id', 'placed_at', 'total', 'currency'].every((n) => names.has(n))) return;
+  for (const r of rows) {
+    await ds.query(`INSERT INTO orders (external_id, customer_id, placed_at, total, currency) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, r);
+  }
+}

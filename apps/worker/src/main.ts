@@ -1,0 +1,15 @@
+import 'reflect-metadata';
+import { loadConfigOrExit } from '@keepdesk/core';
+import { resolveDatabaseUrl } from '../../api/src/database-url';
+import { createWorkerApp } from './bootstrap';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  await createWorkerApp(config, await resolveDatabaseUrl(config));
+  process.stdout.write(`keepdesk worker ready (${config.redisUrl ? 'Redis' : 'embedded queue'})\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`keepdesk worker: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});

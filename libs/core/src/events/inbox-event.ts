@@ -1,0 +1,49 @@
+/**
+ * The envelope of every live-inbox event (SPEC "Live inbox"). `id` is the ticket_events row id:
+ * durable and monotonically increasing. `teamId`/`assigneeId` route the event to rooms; they are
+ * not sent to clients.
+ */
+export const INBOX_EVENT_TYPES = [
+  'ticket.created',
+  'ticket.updated',
+  'ticket.assigned',
+  'message.created',
+  'sla.warning',
+  'sla.breached',
+  'survey.responded',
+  'survey.low_score',
+  'presence.updated',
+  'ticket.viewing',
+] as const;
+export type InboxEventType = (typeof INBOX_EVENT_TYPES)[number];
+
+export interface FeedEvent {
+  id: string;
+  type: string;
+  ticketId: string | null;
+  at: string;
+  data: Record<string, unknown>;
+  teamId: string | null;
+  assigneeId: string | null;
+}
+
+export interface EventPublisher {
+  publish(events: FeedEvent[]): Promise<void>;
+}
+
+/**
+ * Where committed events go after their transaction. The inbox lib plugs the real, cross-instance
+ * publisher in with use() at init; without it (CLI, unit tests) events stay in the durable log only.
+ * Domain code calls publish() only after commit.
+ */
+export class EventFeed implements EventPublisher {
+  private impl: EventPublisher | null = null;
+
+  use(impl: EventPublisher): void {
+    this.impl = impl;
+  }
+
+  async publish(events: FeedEvent[]): Promise<void> {
+    if (this.impl && events.length) await this.impl.publish(events);
+  }
+}

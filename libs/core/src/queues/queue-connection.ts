@@ -1,0 +1,26 @@
+import { AppConfig } from '../config/config';
+import type { QueueConnection } from './queue.service';
+
+/**
+ * Redis when REDIS_URL is set. Without it, BullMQ runs on its PostgreSQL backend over the same
+ * database (embedded mode; see libs/core/src/embedded).
+ */
+export function queueConnectionFor(config: AppConfig): QueueConnection {
+  if (config.redisUrl) {
+    const u = new URL(config.redisUrl);
+    return {
+      connection: {
+        host: u.hostname,
+        port: Number(u.port || 6379),
+        username: u.username || undefined,
+        password: u.password ? decodeURIComponent(u.password) : undefined,
+        db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+        tls: u.protocol === 'rediss:' ? {} : undefined,
+        maxRetriesPerRequest: null,
+      },
+    };
+  }
+  // Embedded: the Postgres backend is installed process-wide by enableEmbeddedQueues().
+  if (!config.databaseUrl) throw new Error('queue connection needs DATABASE_URL or REDIS_URL (embedded mode sets DATABASE_URL after starting PGlite)');
+  return { connection: { connectionString: config.databaseUrl, schema: 'public', migrate: true } as never };
+}

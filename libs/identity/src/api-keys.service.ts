@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { notFound } from '@keepdesk/core';
+import { API_KEY_PREFIX, hashApiKey, newApiKey } from './auth-tokens.service';
+import { IdentityRepository } from './identity.repository';
+
+/** Verified keys are cached briefly: integrations call on every order and ticket. */
+const CACHE_MS = 5000;
+
+@Injectable()
+export class ApiKeysService {
+  private readonly cache = new Map<string, { id: string; name: string; until: number }>();
+
+  constructor(private readonly repo: IdentityRepository) {}
+
+  static looksLikeKey(token: string): boolean {
+    return token.startsWith(API_KEY_PREFIX);
+  }
+
+  async create(name: string, createdBy: string | null) {
+    const key = newApiKey();
+    const row = await this.repo.insertApiKey(name, hashApiKey(key), key.slice(0, 10), createdBy);
+    return { ...row!, key };
+  }
+
+  list() {
+    return this.repo.listApiKeys();
+  }
+
+  async revoke(id: string): Promise<void> {
+    const hash = await this.repo.revokeApiKey(id);
+    if (!hash) throw notFound('API key', id);
+    this.cache.delete(hash);
+  }
+
+  /**
+   * The key's id and name, or null. Revocation is immediate on this instance and takes at most
+   * CACHE_MS on the others.
+   */
+  async verify(key: string): Promise<{ id: string; name: string } | null> {
+    if (!ApiKeysService.looksLikeKey(key) || key.length > 200) return null;
+    const hash = hashApiKey(key);
+    const now = Date.now();
+    const hit = this.cache.get(hash);
+    if (hit && hit.until > now) return hit;
+    const row = await this.repo.findActiveApiKey(hash);
+    if (!row) {
+      this.cache.delete(hash);
+      return null;
+    }
+    if (this.cache.size > 10000) this.cache.clear();
+    this.cache.set(hash, { ...row, until: now + CACHE_MS });
+    return row;
+  }
+}

@@ -1,0 +1,64 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
+import { APP_CONFIG, AppConfig, EventFeed, EventPublisher, OnlineAgents, REDIS } from '@keepdesk/core';
+import type Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { FeedReader } from './feed-reader.service';
+import { MemoryPresenceStore, PresenceStore, RedisPresenceStore } from './presence.store';
+import { MemoryViewingStore, RedisViewingStore, ViewingStore } from './viewing.store';
+import { PgWakeBus, RedisWakeBus, WakeBus } from './wake-bus';
+
+/**
+ * What a committing process does with its events after commit: it only signals that the log grew.
+ * Every API instance's FeedReader then reads the log itself, in id order (README "Ordering").
+ */
+@Injectable()
+export class InboxPublisher implements EventPublisher, OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(InboxPublisher.name);
+
+  constructor(
+    private readonly feed: EventFeed,
+    private readonly online: OnlineAgents,
+    private readonly bus: WakeBus,
+    private readonly presence: PresenceStore,
+    @Optional() private readonly reader?: FeedReader,
+  ) {}
+
+  onModuleInit(): void {
+    this.feed.use(this);
+    this.online.use(this.presence);
+  }
+
+  async publish(): Promise<void> {
+    this.reader?.wake();
+    // A lost hint only delays other instances until their next poll; never fail the caller's request.
+    await this.bus.signal().catch((e: Error) => this.logger.warn(`wake signal failed: ${e.message}`));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.bus.close();
+  }
+}
+
+const wakeChannel = (c: AppConfig) => `${c.redisPrefix}:inbox:wake`;
+
+/** Redis when configured; in embedded mode Postgres LISTEN/NOTIFY and in-process state (one instance). */
+export const INBOX_SHARED_PROVIDERS = [
+  {
+    provide: WakeBus,
+    inject: [APP_CONFIG, REDIS, DataSource],
+    useFactory: (c: AppConfig, redis: Redis | null, db: DataSource) => (redis ? new RedisWakeBus(redis, wakeChannel(c)) : new PgWakeBus(db)),
+  },
+  {
+    provide: PresenceStore,
+    inject: [APP_CONFIG, REDIS],
+    useFactory: (c: AppConfig, redis: Redis | null) => (redis ? new RedisPresenceStore(redis, c.redisPrefix) : new MemoryPresenceStore()),
+  },
+  InboxPublisher,
+];
+
+export const viewingStoreProvider = {
+  provide: ViewingStore,
+  inject: [APP_CONFIG, REDIS],
+  useFactory: (c: AppConfig, redis: Redis | null) => (redis ? new RedisViewingStore(redis, c.redisPrefix) : new MemoryViewingStore()),
+};
+

@@ -1,0 +1,93 @@
+import { Injectable } from '@nestjs/common';
+import { affected, rows } from '@keepdesk/core';
+import { EntityManager } from 'typeorm';
+
+export interface TicketRetentionInput {
+  ticketId: string;
+  customerId: string;
+  createdAt: Date;
+  solvedAt: Date | null;
+  firstResponseAt: Date | null;
+  assigneeId: string | null;
+  teamId: string | null;
+  channel: string;
+  priority: string;
+  tags: string[];
+}
+
+/**
+ * ticket_retention: one row per ticket with its anchor (solved_at, else created_at) and the first
+ * order after it. Kept exact by two writers: the ticket hook (anchor moves → recompute from orders)
+ * and order ingestion (a new order can only make next_order_at earlier).
+ */
+@Injectable()
+export class TicketRetentionRepository {
+  /**
+   * Upsert from the ticket's current state, inside the ticket's transaction. next_order_at is
+   * recomputed only when the anchor or customer changed (one index probe on orders).
+   */
+  async upsert(m: EntityManager, t: TicketRetentionInput): Promise<void> {
+    const anchor = t.solvedAt ?? t.createdAt;
+    const frMinutes = t.firstResponseAt ? Math.max(0, (t.firstResponseAt.getTime() - t.createdAt.getTime()) / 60000) : null;
+    await rows(
+      m,
+      `INSERT INTO ticket_retention AS tr
+         (ticket_id, customer_id, anchor_at, solved, next_order_at, agent_id, team_id, channel, priority, tags, first_response_minutes)
+       VALUES ($1, $2, $3, $4,
+               (SELECT min(placed_at) FROM orders WHERE customer_id = $2 AND placed_at > $3),
+               $5, $6, $7, $8, $9::text[], $10)
+       ON CONFLICT (ticket_id) DO UPDATE SET
+         customer_id = EXCLUDED.customer_id,
+         anchor_at = EXCLUDED.anchor_at,
+         solved = EXCLUDED.solved,
+         next_order_at = CASE WHEN tr.anchor_at = EXCLUDED.anchor_at AND tr.customer_id = EXCLUDED.customer_id
+                              THEN tr.next_order_at ELSE EXCLUDED.next_order_at END,
+         agent_id = EXCLUDED.agent_id,
+         team_id = EXCLUDED.team_id,
+         channel = EXCLUDED.channel,
+         priority = EXCLUDED.priority,
+         tags = EXCLUDED.tags,
+         first_response_minutes = EXCLUDED.first_response_minutes,
+         updated_at = now()`,
+      [t.ticketId, t.customerId, anchor.toISOString(), t.solvedAt !== null, t.assigneeId, t.teamId, t.channel, t.priority, t.tags, frMinutes],
+    );
+  }
+
+  /**
+   * New orders can only move a ticket's first later order earlier: for each affected ticket take
+   * the earliest new order after its anchor and keep it if it beats the stored one. Re-checked
+   * under the row lock, so it composes with a concurrent anchor change.
+   */
+  async linkOrders(m: EntityManager, orders: { customer_id: string; placed_at: Date | string }[]): Promise<number> {
+    if (!orders.length) return 0;
+    return affected(
+      m,
+      `UPDATE ticket_retention tr SET next_order_at = x.placed_at, updated_at = now()
+       FROM (
+         SELECT t.ticket_id, min(o.placed_at) AS placed_at
+         FROM unnest($1::uuid[], $2::timestamptz[]) AS o(customer_id, placed_at)
+         JOIN ticket_retention t ON t.customer_id = o.customer_id AND o.placed_at > t.anchor_at
+         GROUP BY t.ticket_id
+       ) x
+       WHERE tr.ticket_id = x.ticket_id
+         AND x.placed_at > tr.anchor_at
+         AND (tr.next_order_at IS NULL OR tr.next_order_at > x.placed_at)`,
+      [orders.map((o) => o.customer_id), orders.map((o) => new Date(o.placed_at).toISOString())],
+    );
+  }
+
+  /** Later repurchases of tickets (for GET /api/tickets/:id): orders after the anchor within maxDays. */
+  async repurchasesOf(m: EntityManager, ticketIds: string[], maxDays: number) {
+    return rows<{ ticket_id: string; id: string; external_id: string; placed_at: Date; total: string; currency: string; days_after: number }>(
+      m,
+      `SELECT tr.ticket_id, o.id, o.external_id, o.placed_at, o.total, o.currency,
+              extract(epoch FROM o.placed_at - tr.anchor_at) / 86400 AS days_after
+       FROM ticket_retention tr
+       JOIN orders o ON o.customer_id = tr.customer_id AND o.placed_at > tr.anchor_at
+                    AND o.placed_at <= tr.anchor_at + make_interval(days => $2)
+       WHERE tr.ticket_id = ANY($1::uuid[])
+       ORDER BY tr.ticket_id, o.placed_at`,
+      [ticketIds, maxDays],
+    );
+  }
+}

@@ -1,0 +1,77 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@keepdesk/core';
+import { DataSource } from 'typeorm';
+import { SlaFireService } from './sla-fire.service';
+import { SlaScheduler } from './sla-scheduler.service';
+import { DueFire, SlaTimerRepository } from './sla-timer.repository';
+
+export interface ReconcileResult {
+  scheduled: number;
+  firedDirectly: number;
+}
+
+/**
+ * Rebuilds the queue from the database, the source of truth. Everything due before the next run
+ * (plus a margin) is (re)queued under its deterministic id, a no-op when the job is there; what is
+ * already overdue by more than `graceMs` is fired here and now (its job was lost: Redis restarted
+ * empty, a worker was killed mid-job). Firing is idempotent, so racing the job costs nothing.
+ * Timers further out are queued when they are created; if Redis loses them, a later run requeues
+ * them before they come due.
+ */
+@Injectable()
+export class SlaReconciler {
+  private readonly logger = new Logger(SlaReconciler.name);
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly timers: SlaTimerRepository,
+    private readonly scheduler: SlaScheduler,
+    private readonly firer: SlaFireService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** How far ahead a run queues: two intervals and a margin, so a missed run loses nothing. */
+  horizonMs(): number {
+    return 2 * this.config.slaReconcileMs + 10_000;
+  }
+
+  async reconcile(graceMs: number): Promise<ReconcileResult> {
+    const started = Date.now();
+    const until = new Date(started + this.horizonMs());
+    const PAGE = 5000;
+    let scheduled = 0;
+    let firedDirectly = 0;
+    let after: DueFire | undefined;
+    for (;;) {
+      const page = await this.timers.dueBy(this.db.manager, until, PAGE, after);
+      if (!page.length) break;
+      after = page[page.length - 1];
+      const now = Date.now();
+      const overdue = page.filter((f) => f.at.getTime() <= now - graceMs);
+      const upcoming = page.filter((f) => f.at.getTime() > now - graceMs);
+      await this.scheduler.schedule(upcoming, now);
+      scheduled += upcoming.length;
+      firedDirectly += await this.fireAll(overdue);
+      if (page.length < PAGE) break;
+    }
+    if (firedDirectly) this.logger.warn(`fired ${firedDirectly} overdue SLA instant(s) whose job was missing or late`);
+    return { scheduled, firedDirectly };
+  }
+
+  private async fireAll(fires: DueFire[]): Promise<number> {
+    let fired = 0;
+    const CONCURRENCY = 8;
+    for (let i = 0; i < fires.length; i += CONCURRENCY) {
+      const results = await Promise.all(
+        fires.slice(i, i + CONCURRENCY).map((f) =>
+          this.firer.fire(f.timerId, f.version, f.kind).catch((e: Error) => {
+            this.logger.warn(`firing ${f.kind} of timer ${f.timerId} failed: ${e.message}`);
+            return { result: 'stale' as const };
+          }),
+        ),
+      );
+      fired += results.filter((r) => r.result === 'fired').length;
+    }
+    return fired;
+  }
+}

@@ -1,0 +1,212 @@
+import { Injectable } from '@nestjs/common';
+import { affected, one, rows } from '@keepdesk/core';
+import { EntityManager } from 'typeorm';
+import type { SlaTarget, SlaTimer, SlaTimerState } from '../business-time';
+
+/** A timer as stored: the pure SlaTimer plus where it belongs. */
+export interface StoredTimer extends SlaTimer {
+  id: string;
+  ticketId: string;
+  policyId: string | null;
+  businessHoursId: string | null;
+}
+
+/** What a fire job or the reconciler needs to know about a due instant. */
+export interface DueFire {
+  timerId: string;
+  version: number;
+  kind: 'warning' | 'breach';
+  at: Date;
+}
+
+/** The ticket routing read together with a fired timer (the inbox event goes to its team/assignee). */
+export interface FiredTimer {
+  id: string;
+  ticketId: string;
+  target: SlaTarget;
+  policyId: string | null;
+  dueAt: Date;
+  warnAt: Date | null;
+  breachedAt: Date | null;
+  version: number;
+  teamId: string | null;
+  assigneeId: string | null;
+  priority: string;
+}
+
+const COLUMNS = `id, ticket_id, policy_id, business_hours_id, target, state, target_minutes, warn_at_percent, started_at,
+  due_at, warn_at, paused_at, remaining_minutes, warned_at, breached_at, achieved_at, version`;
+
+type Row = Record<string, any>;
+
+const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as string));
+
+function toTimer(r: Row): StoredTimer {
+  return {
+    id: r.id,
+    ticketId: r.ticket_id,
+    policyId: r.policy_id,
+    businessHoursId: r.business_hours_id,
+    target: r.target,
+    state: r.state,
+    targetMinutes: Number(r.target_minutes),
+    warnAtPercent: Number(r.warn_at_percent),
+    startedAt: new Date(r.started_at),
+    dueAt: date(r.due_at),
+    warnAt: date(r.warn_at),
+    pausedAt: date(r.paused_at),
+    remainingMinutes: r.remaining_minutes === null ? null : Number(r.remaining_minutes),
+    warnedAt: date(r.warned_at),
+    breachedAt: date(r.breached_at),
+    achievedAt: date(r.achieved_at),
+    version: Number(r.version),
+  };
+}
+
+function toFired(r: Row): FiredTimer {
+  return {
+    id: r.id,
+    ticketId: r.ticket_id,
+    target: r.target,
+    policyId: r.policy_id,
+    dueAt: new Date(r.due_at),
+    warnAt: date(r.warn_at),
+    breachedAt: date(r.breached_at),
+    version: Number(r.version),
+    teamId: r.team_id,
+    assigneeId: r.assignee_id,
+    priority: r.priority,
+  };
+}
+
+export const LIVE_STATES: SlaTimerState[] = ['active', 'paused'];
+
+/** The only code that reads or writes sla_timers. */
+@Injectable()
+export class SlaTimerRepository {
+  /** Live timers of a ticket, locked until the ticket's transaction ends (fire jobs wait). */
+  async lockLive(tx: EntityManager, ticketId: string): Promise<StoredTimer[]> {
+    const r = await rows(tx, `SELECT ${COLUMNS} FROM sla_timers WHERE ticket_id = $1 AND state IN ('active', 'paused') ORDER BY started_at FOR UPDATE`, [ticketId]);
+    return r.map(toTimer);
+  }
+
+  async live(m: EntityManager, ticketId: string): Promise<StoredTimer[]> {
+    const r = await rows(m, `SELECT ${COLUMNS} FROM sla_timers WHERE ticket_id = $1 AND state IN ('active', 'paused')`, [ticketId]);
+    return r.map(toTimer);
+  }
+
+  async byId(m: EntityManager, id: string): Promise<StoredTimer | undefined> {
+    const r = await one(m, `SELECT ${COLUMNS} FROM sla_timers WHERE id = $1`, [id]);
+    return r ? toTimer(r) : undefined;
+  }
+
+  async hasTarget(tx: EntityManager, ticketId: string, target: SlaTarget): Promise<boolean> {
+    return !!(await one(tx, `SELECT 1 FROM sla_timers WHERE ticket_id = $1 AND target = $2 LIMIT 1`, [ticketId, target]));
+  }
+
+  async insert(tx: EntityManager, t: Omit<StoredTimer, 'id'>): Promise<StoredTimer> {
+    const r = await one(
+      tx,
+      `INSERT INTO sla_timers (ticket_id, policy_id, business_hours_id, target, state, target_minutes, warn_at_percent, started_at,
+         due_at, warn_at, paused_at, remaining_minutes, warned_at, breached_at, achieved_at, version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+       RETURNING ${COLUMNS}`,
+      [
+        t.ticketId, t.policyId, t.businessHoursId, t.target, t.state, t.targetMinutes, t.warnAtPercent, t.startedAt,
+        t.dueAt, t.warnAt, t.pausedAt, t.remainingMinutes, t.warnedAt, t.breachedAt, t.achievedAt, t.version,
+      ],
+    );
+    return toTimer(r!);
+  }
+
+  /** Writes a transition computed under the row lock; `expectedVersion` guards against a lost lock. */
+  async save(tx: EntityManager, t: StoredTimer, expectedVersion: number): Promise<void> {
+    const n = await affected(
+      tx,
+      `UPDATE sla_timers SET policy_id = $3, business_hours_id = $4, state = $5, target_minutes = $6, warn_at_percent = $7,
+         due_at = $8, warn_at = $9, paused_at = $10, remaining_minutes = $11, warned_at = $12, breached_at = $13,
+         achieved_at = $14, version = $15, updated_at = now()
+       WHERE id = $1 AND version = $2`,
+      [
+        t.id, expectedVersion, t.policyId, t.businessHoursId, t.state, t.targetMinutes, t.warnAtPercent,
+        t.dueAt, t.warnAt, t.pausedAt, t.remainingMinutes, t.warnedAt, t.breachedAt, t.achievedAt, t.version,
+      ],
+    );
+    if (n !== 1) throw new Error(`sla timer ${t.id} changed under its lock (expected version ${expectedVersion})`);
+  }
+
+  async remove(tx: EntityManager, id: string): Promise<void> {
+    await affected(tx, `DELETE FROM sla_timers WHERE id = $1`, [id]);
+  }
+
+  /** For the ticket view: every timer of these tickets, oldest first. One query for a whole page. */
+  async forTickets(m: EntityManager, ticketIds: string[]): Promise<StoredTimer[]> {
+    const r = await rows(m, `SELECT ${COLUMNS} FROM sla_timers WHERE ticket_id = ANY($1::uuid[]) ORDER BY ticket_id, started_at, target`, [ticketIds]);
+    return r.map(toTimer);
+  }
+
+  /**
+   * Locks the ticket, then re-checks the timer: the same lock order as a ticket change (ticket row,
+   * then its timers), so an escalation that writes the ticket cannot deadlock with it.
+   */
+  async lockTicketOfLiveTimer(tx: EntityManager, timerId: string, version: number): Promise<boolean> {
+    const r = await one(
+      tx,
+      `SELECT t.id FROM tickets t JOIN sla_timers s ON s.ticket_id = t.id
+       WHERE s.id = $1 AND s.version = $2 AND s.state = 'active' FOR UPDATE OF t`,
+      [timerId, version],
+    );
+    return !!r;
+  }
+
+  /**
+   * The breach, exactly once: only the transaction that moves this version from active to breached
+   * gets a row back; a retry, a second worker or the reconciler get none. `breached_at` is the
+   * deadline itself, not the moment a worker noticed.
+   */
+  async markBreached(tx: EntityManager, timerId: string, version: number, now: Date): Promise<FiredTimer | undefined> {
+    const r = await one(
+      tx,
+      `WITH u AS (
+         UPDATE sla_timers SET state = 'breached', breached_at = due_at, version = version + 1, updated_at = now()
+         WHERE id = $1 AND version = $2 AND state = 'active' AND due_at <= $3
+         RETURNING id, ticket_id, target, policy_id, due_at, warn_at, breached_at, version)
+       SELECT u.*, t.team_id, t.assignee_id, t.priority FROM u JOIN tickets t ON t.id = u.ticket_id`,
+      [timerId, version, now],
+    );
+    return r ? toFired(r) : undefined;
+  }
+
+  /** The warning, exactly once: `warned_at` goes from null to set once per schedule version. */
+  async markWarned(tx: EntityManager, timerId: string, version: number, now: Date): Promise<FiredTimer | undefined> {
+    const r = await one(
+      tx,
+      `WITH u AS (
+         UPDATE sla_timers SET warned_at = $3, updated_at = now()
+         WHERE id = $1 AND version = $2 AND state = 'active' AND warned_at IS NULL AND warn_at <= $3 AND warn_at < due_at
+         RETURNING id, ticket_id, target, policy_id, due_at, warn_at, breached_at, version)
+       SELECT u.*, t.team_id, t.assignee_id, t.priority FROM u JOIN tickets t ON t.id = u.ticket_id`,
+      [timerId, version, now],
+    );
+    return r ? toFired(r) : undefined;
+  }
+
+  /** What is due by `until` (warnings not yet sent, breaches), in instant order, for scheduling or firing. */
+  async dueBy(m: EntityManager, until: Date, limit: number, after?: { at: Date; timerId: string; kind: string }): Promise<DueFire[]> {
+    const r = await rows(
+      m,
+      `SELECT * FROM (
+         SELECT id AS timer_id, version, 'breach' AS kind, due_at AS at FROM sla_timers
+          WHERE state = 'active' AND due_at <= $1
+         UNION ALL
+         SELECT id, version, 'warning', warn_at FROM sla_timers
+          WHERE state = 'active' AND warned_at IS NULL AND warn_at <= $1 AND warn_at < due_at
+       ) d
+       WHERE $3::timestamptz IS NULL OR (d.at, d.timer_id, d.kind) > ($3::timestamptz, $4::uuid, $5::text)
+       ORDER BY d.at, d.timer_id, d.kind
+       LIMIT $2`,
+      [until, limit, after?.at ?? null, after?.timerId ?? null, after?.kind ?? null],
+    );
+    return r.map((x) => ({ timerId: x.timer_id, version: Number(x.version), kind: x.kind, at: new Date(x.at) }));
+  }
+}

@@ -1,0 +1,339 @@
+import { Injectable } from '@nestjs/common';
+import { DomainException, ErrorCode, FeedEvent, forbidden, inTransaction, invalid, notFound, one, Principal } from '@keepdesk/core';
+import { DataSource, EntityManager } from 'typeorm';
+import { AssignmentService } from './assignment.service';
+import { CustomerInput, CustomersRepository } from './customers.repository';
+import { canMove, statusAfterCustomerReply } from './status-machine';
+import { NewTicketEvent, TicketEventsService } from './ticket-events.service';
+import { MessageKind, TicketChange, TicketChannel, TicketHooks, TicketPriority, TicketSnapshot, TicketStatus, TicketViews } from './ticket-hooks';
+import { CreateTicketDto, InboundEmailDto, ListTicketsQuery, UpdateTicketDto } from './tickets.dto';
+import { TicketsRepository } from './tickets.repository';
+
+type Actor = { type: NewTicketEvent['actorType']; id: string | null };
+
+export function actorOf(p: Principal | null): Actor {
+  if (!p) return { type: 'system', id: null };
+  return p.kind === 'user' ? { type: 'user', id: p.userId } : { type: 'api_key', id: p.apiKeyId };
+}
+
+/** What a caller sees of a ticket (SPEC's shape: `number` as a number). */
+export function present(t: TicketSnapshot) {
+  return { ...t, number: Number(t.number) };
+}
+
+export interface SystemTicketInput {
+  subject: string;
+  body: string;
+  customerId: string;
+  teamId: string | null;
+  priority?: TicketPriority;
+  channel?: TicketChannel;
+  tags?: string[];
+  parentTicketId?: string | null;
+}
+
+/**
+ * The ticket lifecycle: creation (with round-robin), the status machine, messages, inbound mail.
+ * Every change writes its events and runs the other domains' hooks in the same transaction, then
+ * publishes the events after commit.
+ */
+@Injectable()
+export class TicketsService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly repo: TicketsRepository,
+    private readonly customers: CustomersRepository,
+    private readonly events: TicketEventsService,
+    private readonly hooks: TicketHooks,
+    private readonly views: TicketViews,
+    private readonly assignment: AssignmentService,
+  ) {}
+
+  async create(dto: CreateTicketDto, by: Principal) {
+    if (dto.teamId && by.kind === 'user' && by.role === 'agent' && !by.teamIds.includes(dto.teamId)) {
+      throw forbidden('agents may only create tickets for their own teams');
+    }
+    const customer = await this.customers.upsert(this.db.manager, dto.customer);
+    const ticket = await this.createTicket(
+      {
+        subject: dto.subject,
+        body: dto.body,
+        customerId: customer.id,
+        channel: dto.channel ?? (by.kind === 'apiKey' ? 'api' : 'web'),
+        priority: dto.priority ?? 'normal',
+        tags: dto.tags ?? [],
+        teamId: dto.teamId ?? null,
+        parentTicketId: null,
+      },
+      actorOf(by),
+      by.kind === 'user' ? null : null,
+    );
+    return ticket;
+  }
+
+  /** For other domains: a service-recovery or churn follow-up ticket, created by the system. */
+  async createSystemTicket(input: SystemTicketInput): Promise<ReturnType<typeof present>> {
+    return this.createTicket(
+      {
+        subject: input.subject,
+        body: input.body,
+        customerId: input.customerId,
+        channel: input.channel ?? 'api',
+        priority: input.priority ?? 'normal',
+        tags: input.tags ?? [],
+        teamId: input.teamId,
+        parentTicketId: input.parentTicketId ?? null,
+      },
+      { type: 'system', id: null },
+      null,
+    );
+  }
+
+  private async createTicket(
+    t: { subject: string; body: string; customerId: string; channel: TicketChannel; priority: TicketPriority; tags: string[]; teamId: string | null; parentTicketId: string | null },
+    actor: Actor,
+    emailMessageId: string | null,
+  ) {
+    const { ticket, events, change } = await this.db.transaction(async (tx) => {
+      if (t.teamId && !(await one(tx, `SELECT 1 FROM teams WHERE id = $1`, [t.teamId]))) throw invalid('teamId', `refers to unknown team ${t.teamId}`);
+      const assigneeId = t.teamId ? await this.assignment.pickAssignee(tx, t.teamId) : null;
+      const { ticket } = await this.repo.insert(tx, {
+        ...t,
+        assigneeId,
+        authorKind: 'customer',
+        authorId: null,
+        emailMessageId,
+      });
+      const change: TicketChange = { kind: 'created', ticket, at: new Date(ticket.createdAt) };
+      await this.hooks.run(tx, change);
+      const evs: NewTicketEvent[] = [this.event(ticket, 'ticket.created', actor, { ticket: present(ticket) })];
+      if (assigneeId) evs.push(this.event(ticket, 'ticket.assigned', { type: 'system', id: null }, { assigneeId, previousAssigneeId: null, reason: 'round_robin' }));
+      const events = await this.events.appendIn(tx, evs);
+      return { ticket, events, change };
+    });
+    await this.afterCommit(events, change);
+    const [view] = await this.views.extend(this.db.manager, [present(ticket)], false);
+    return view;
+  }
+
+  async list(q: ListTicketsQuery, by: Principal) {
+    const limit = q.limit ?? 25;
+    const items = await this.repo.list(this.db.manager, {
+      status: q.status,
+      assigneeId: q.assigneeId,
+      teamId: q.teamId,
+      customerId: q.customerId,
+      priority: q.priority,
+      channel: q.channel,
+      tag: q.tag,
+      q: q.q,
+      beforeNumber: q.cursor,
+      limit,
+      visibleTo: by.kind === 'user' && by.role === 'agent' ? { userId: by.userId, teamIds: by.teamIds } : undefined,
+    });
+    const extended = await this.views.extend(this.db.manager, items.map(present), false);
+    return { items: extended, nextCursor: items.length === limit ? items[items.length - 1].number : null };
+  }
+
+  async get(id: string, by: Principal) {
+    const t = await this.visible(this.db.manager, id, by);
+    const [messages, events] = await Promise.all([this.repo.messages(this.db.manager, id), this.repo.events(this.db.manager, id)]);
+    const [view] = await this.views.extend(this.db.manager, [present(t)], true);
+    return { ...view, messages, events };
+  }
+
+  /** The ticket, or 404 — also when it exists but the caller may not see it (no existence leak). */
+  async visible(m: Pick<EntityManager, 'query'>, id: string, by: Principal | null): Promise<TicketSnapshot> {
+    const t = await this.repo.findById(m, id);
+    if (!t || (by && !this.canSee(t, by))) throw notFound('ticket', id);
+    return t;
+  }
+
+  canSee(t: Pick<TicketSnapshot, 'teamId' | 'assigneeId'>, by: Principal): boolean {
+    if (by.kind === 'apiKey' || by.role !== 'agent') return true;
+    return t.assigneeId === by.userId || (t.teamId !== null && by.teamIds.includes(t.teamId));
+  }
+
+  async update(id: string, dto: UpdateTicketDto, by: Principal) {
+    const actor = actorOf(by);
+    const { ticket, events, change } = await this.db.transaction(async (tx) => {
+      const before = await this.repo.findForUpdate(tx, id);
+      if (!before || !this.canSee(before, by)) throw notFound('ticket', id);
+      const set: Parameters<TicketsRepository['update']>[2] = {};
+      const changes: Record<string, { from: unknown; to: unknown }> = {};
+      if (dto.status !== undefined && dto.status !== before.status) {
+        if (!canMove(before.status, dto.status)) {
+          throw new DomainException(ErrorCode.InvalidTransition, `status cannot change from ${before.status} to ${dto.status}`, 'status');
+        }
+        Object.assign(set, this.statusSet(before, dto.status));
+        changes.status = { from: before.status, to: dto.status };
+      }
+      if (dto.priority !== undefined && dto.priority !== before.priority) {
+        set.priority = dto.priority;
+        changes.priority = { from: before.priority, to: dto.priority };
+      }
+      if (dto.teamId !== undefined && dto.teamId !== before.teamId) {
+        if (dto.teamId && !(await one(tx, `SELECT 1 FROM teams WHERE id = $1`, [dto.teamId]))) throw invalid('teamId', `refers to unknown team ${dto.teamId}`);
+        set.teamId = dto.teamId;
+        changes.teamId = { from: before.teamId, to: dto.teamId };
+      }
+      if (dto.assigneeId !== undefined && dto.assigneeId !== before.assigneeId) {
+        if (dto.assigneeId && !(await one(tx, `SELECT 1 FROM users WHERE id = $1 AND active`, [dto.assigneeId]))) {
+          throw invalid('assigneeId', `refers to unknown or inactive agent ${dto.assigneeId}`);
+        }
+        set.assigneeId = dto.assigneeId;
+        changes.assigneeId = { from: before.assigneeId, to: dto.assigneeId };
+      }
+      if (dto.tags !== undefined) {
+        const tags = [...new Set(dto.tags)];
+        if (tags.join('\u0000') !== before.tags.join('\u0000')) {
+          set.tags = tags;
+          changes.tags = { from: before.tags, to: tags };
+        }
+      }
+      if (!Object.keys(changes).length) return { ticket: before, events: [] as FeedEvent[], change: null };
+      // Moved to another team without an assignee: round-robin there.
+      if (changes.teamId && set.teamId && dto.assigneeId === undefined && !before.assigneeId) {
+        const picked = await this.assignment.pickAssignee(tx, set.teamId as string);
+        if (picked) {
+          set.assigneeId = picked;
+          changes.assigneeId = { from: null, to: picked };
+        }
+      }
+      const ticket = await this.repo.update(tx, id, set);
+      const change: TicketChange = { kind: 'updated', ticket, previous: before, at: new Date(ticket.updatedAt) };
+      await this.hooks.run(tx, change);
+      const evs = [this.event(ticket, 'ticket.updated', actor, { changes })];
+      if (changes.assigneeId) evs.push(this.event(ticket, 'ticket.assigned', actor, { assigneeId: ticket.assigneeId, previousAssigneeId: before.assigneeId }));
+      const events = await this.events.appendIn(tx, evs);
+      return { ticket, events, change };
+    });
+    if (change) await this.afterCommit(events, change);
+    const [view] = await this.views.extend(this.db.manager, [present(ticket)], false);
+    return view;
+  }
+
+  private statusSet(before: TicketSnapshot, to: TicketStatus): Parameters<TicketsRepository['update']>[2] {
+    const now = new Date();
+    const set: Parameters<TicketsRepository['update']>[2] = { status: to, statusChangedAt: now };
+    // Resolution = the first transition to solved (SPEC); a reopen does not clear it.
+    if (to === 'solved' && !before.solvedAt) set.solvedAt = now;
+    if (to === 'closed') set.closedAt = now;
+    if (before.status === 'solved' && to === 'open') set.reopenCount = before.reopenCount + 1;
+    return set;
+  }
+
+  /** An agent's public reply or internal note. */
+  async addAgentMessage(id: string, body: string, kind: 'reply' | 'note', by: Principal) {
+    if (by.kind !== 'user') throw forbidden('only agents write replies and notes');
+    return this.addMessage(id, { kind, body, authorId: by.userId }, actorOf(by), by);
+  }
+
+  /**
+   * The customer replied (API key or inbound mail). Reopens pending/solved tickets; a reply to a
+   * closed ticket opens a follow-up ticket linked to it.
+   */
+  async addCustomerMessage(id: string, body: string, by: Principal | null, emailMessageId: string | null = null) {
+    const t = await this.visible(this.db.manager, id, by);
+    if (t.status === 'closed') {
+      const followUp = await this.createTicket(
+        { subject: t.subject.startsWith('Re: ') ? t.subject : `Re: ${t.subject}`, body, customerId: t.customerId, channel: t.channel, priority: t.priority, tags: t.tags, teamId: t.teamId, parentTicketId: t.id },
+        { type: 'customer', id: t.customerId },
+        emailMessageId,
+      );
+      return { ticketId: followUp.id, followUp: true, ticket: followUp };
+    }
+    const r = await this.addMessage(id, { kind: 'customer', body, authorId: null, emailMessageId }, { type: 'customer', id: t.customerId }, by);
+    return { ticketId: id, followUp: false, ...r };
+  }
+
+  private async addMessage(
+    id: string,
+    msg: { kind: MessageKind; body: string; authorId: string | null; emailMessageId?: string | null },
+    actor: Actor,
+    by: Principal | null,
+  ) {
+    const result = await inTransaction(this.db, async (tx) => {
+      const before = await this.repo.findForUpdate(tx, id);
+      if (!before || (by && !this.canSee(before, by))) throw notFound('ticket', id);
+      const message = await this.repo.insertMessage(tx, { ticketId: id, ...msg });
+      const set: Parameters<TicketsRepository['update']>[2] = {};
+      const changes: Record<string, { from: unknown; to: unknown }> = {};
+      if (msg.kind === 'reply') {
+        if (!before.firstResponseAt) set.firstResponseAt = message.createdAt;
+        if (before.status === 'new') {
+          Object.assign(set, this.statusSet(before, 'open'));
+          changes.status = { from: 'new', to: 'open' };
+        }
+      } else if (msg.kind === 'customer') {
+        const next = statusAfterCustomerReply(before.status);
+        if (next !== 'follow_up' && next !== before.status) {
+          Object.assign(set, this.statusSet(before, next));
+          changes.status = { from: before.status, to: next };
+        }
+      }
+      const ticket = await this.repo.update(tx, id, set);
+      const change: TicketChange = {
+        kind: 'message',
+        ticket,
+        previous: before,
+        message: { id: message.id, kind: msg.kind, authorId: msg.authorId, createdAt: new Date(message.createdAt) },
+        at: new Date(message.createdAt),
+      };
+      await this.hooks.run(tx, change);
+      const evs = [this.event(ticket, 'message.created', actor, { message })];
+      if (Object.keys(changes).length) evs.push(this.event(ticket, 'ticket.updated', actor, { changes }));
+      const events = await this.events.appendIn(tx, evs);
+      return { ticket, message, events, change };
+    });
+    await this.afterCommit(result.events, result.change);
+    return { message: result.message, ticket: present(result.ticket) };
+  }
+
+  /** Inbound mail: a reply threaded to its ticket, or a new ticket. Re-deliveries are recognised by Message-ID. */
+  async inboundEmail(dto: InboundEmailDto) {
+    const messageId = dto.messageId.trim();
+    const seen = await this.repo.messageExists(this.db.manager, messageId);
+    if (seen) return { ticketId: seen.ticket_id, created: false, duplicate: true };
+    const customer = await this.customers.upsert(this.db.manager, { email: dto.sender, name: dto.senderName } satisfies CustomerInput);
+    const refs = [dto.inReplyTo, ...(dto.references ?? '').split(/\s+/)].map((s) => s?.trim()).filter((s): s is string => !!s);
+    const threadId = await this.repo.findThread(this.db.manager, refs, dto.subject, customer.id);
+    if (threadId) {
+      const r = await this.addCustomerMessage(threadId, dto.text, null, messageId);
+      return { ticketId: r.ticketId, created: r.followUp, duplicate: false };
+    }
+    const ticket = await this.createTicket(
+      { subject: dto.subject.trim() || '(no subject)', body: dto.text, customerId: customer.id, channel: 'email', priority: 'normal', tags: [], teamId: null, parentTicketId: null },
+      { type: 'customer', id: customer.id },
+      messageId,
+    );
+    return { ticketId: ticket.id, created: true, duplicate: false };
+  }
+
+  /** Auto-close: solved tickets untouched for `days` become closed. Returns how many. */
+  async autoClose(days: number): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { closed, events } = await this.db.transaction(async (tx) => {
+        const closed = await this.repo.closeSolvedBefore(tx, days, 500);
+        const events = await this.events.appendIn(
+          tx,
+          closed.map((t) => this.event(t, 'ticket.updated', { type: 'system', id: null }, { changes: { status: { from: 'solved', to: 'closed' } }, reason: 'auto_close' })),
+        );
+        return { closed, events };
+      });
+      await this.events.publish(events);
+      total += closed.length;
+      if (closed.length < 500) return total;
+    }
+  }
+
+  private event(t: TicketSnapshot, type: string, actor: Actor, data: Record<string, unknown>): NewTicketEvent {
+    return { ticketId: t.id, type, actorType: actor.type, actorId: actor.id, data, teamId: t.teamId, assigneeId: t.assigneeId };
+  }
+
+  private async afterCommit(events: FeedEvent[], change: TicketChange): Promise<void> {
+    await this.events.publish(events);
+    await this.hooks.runAfterCommit(change);
+  }
+}

@@ -1,0 +1,5 @@
+import { Foundation1796230126085 } from './1796230126085-foundation';
+import { Sla1796230647019 } from './1796230647019-sla';
+
+/** Every migration in order. Add new ones at the end (npm run migration:generate -- <Name>). */
+export const MIGRATIONS: Function[] = [Foundation1796230126085, Sla1796230647019];
