@@ -8,6 +8,7 @@ import { dataSourceOptions } from '@keepdesk/schema';
 import { TicketsModule } from '@keepdesk/tickets';
 import { InboxModule } from '@keepdesk/inbox';
 import { SlaModule } from '@keepdesk/sla';
+import { RetentionModule } from '@keepdesk/retention';
 import { WebController } from './web.controller';
 
 /** Domain modules of the API app (HTTP routes, the socket gateway, hooks). */
@@ -16,6 +17,7 @@ const DOMAIN_MODULES: DynamicModule['imports'] = [
   TicketsModule,
   InboxModule,
   SlaModule,
+  RetentionModule,
 ];
 
 /** The API app: HTTP, Socket.IO, web assets; no job processors. */

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '@keepdesk/core';
 import { createApiApp } from './bootstrap';
-import { resolveDatabaseUrl } from './database-url';
+import { modeLine, resolveDatabaseUrl } from './database-url';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   // The one line launchers and tests wait for.
-  process.stdout.write(`keepdesk api listening on http://localhost:${port} (${config.redisUrl ? 'Redis' : 'embedded queue'}, ${config.databaseUrl ? 'PostgreSQL' : 'embedded PostgreSQL'})\n`);
+  process.stdout.write(`keepdesk api listening on http://localhost:${port} (${modeLine(config)})\n`);
 }
 
 main().catch((e) => {

@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '@keepdesk/core';
-import { resolveDatabaseUrl } from '../../api/src/database-url';
+import { modeLine, resolveDatabaseUrl } from '../../api/src/database-url';
 import { createWorkerApp } from './bootstrap';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   await createWorkerApp(config, await resolveDatabaseUrl(config));
-  process.stdout.write(`keepdesk worker ready (${config.redisUrl ? 'Redis' : 'embedded queue'})\n`);
+  process.stdout.write(`keepdesk worker ready (${modeLine(config)})\n`);
 }
 
 main().catch((e) => {

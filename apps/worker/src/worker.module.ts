@@ -8,6 +8,7 @@ import { dataSourceOptions } from '@keepdesk/schema';
 import { TicketsWorkerModule } from '@keepdesk/tickets';
 import { InboxWorkerModule } from '@keepdesk/inbox';
 import { SlaWorkerModule } from '@keepdesk/sla';
+import { RetentionWorkerModule } from '@keepdesk/retention';
 
 /** Domain modules of the worker app (job handlers and schedules). */
 const DOMAIN_MODULES: DynamicModule['imports'] = [
@@ -15,6 +16,7 @@ const DOMAIN_MODULES: DynamicModule['imports'] = [
   TicketsWorkerModule,
   InboxWorkerModule,
   SlaWorkerModule,
+  RetentionWorkerModule,
 ];
 
 /** The worker app: BullMQ processors and schedules; no HTTP routes. */

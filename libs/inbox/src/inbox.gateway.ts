@@ -1,4 +1,4 @@
-import { Inject, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { APP_CONFIG, AppConfig, REDIS } from '@keepdesk/core';
@@ -25,6 +25,8 @@ interface SocketState {
   viewing: string | null;
   typingUntil: number;
   typingTimer: NodeJS.Timeout | null;
+  /** Disconnected (or the instance is stopping): its presence and viewing were removed. */
+  released: boolean;
 }
 
 /** presence.updated and ticket.viewing: not in the durable log, carried between instances by the adapter. */
@@ -52,12 +54,13 @@ function refusal(code: string, message: string): Error {
  * FeedReader), and keeps presence and viewing in their stores. See libs/inbox/README.md.
  */
 @WebSocketGateway({ namespace: '/inbox' })
-export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnApplicationShutdown {
+export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(InboxGateway.name);
   private readonly instance = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private ns: Namespace | null = null;
   private timer: NodeJS.Timeout | null = null;
   private adapterClients: Redis[] = [];
+  private closing = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -122,6 +125,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       viewing: null,
       typingUntil: 0,
       typingTimer: null,
+      released: false,
     };
     socket.data = state;
   }
@@ -146,14 +150,36 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       },
     });
     await this.announce(await this.presence.set(s.user.userId, s.conn, 'online', s.user.teamIds).catch((e) => this.fail(e)));
+    // Dropped while the lease was being written: take it back rather than wait for it to expire.
+    if (s.released) await this.announce(await this.presence.remove(s.user.userId, s.conn).catch((e) => this.fail(e)));
   }
 
   async handleDisconnect(socket: Socket): Promise<void> {
     const s = this.state(socket);
-    if (!s?.user) return;
+    if (!s?.user || s.released) return;
+    await this.release(s);
+  }
+
+  /** Presence and viewing of a connection that is gone (or of every local one at shutdown). */
+  private async release(s: SocketState): Promise<void> {
+    const conn = s.conn;
+    s.released = true;
     if (s.typingTimer) clearTimeout(s.typingTimer);
-    if (s.viewing) await this.leaveTicket(socket, s.viewing).catch((e) => this.fail(e));
-    await this.announce(await this.presence.remove(s.user.userId, s.conn).catch((e) => this.fail(e)));
+    if (s.viewing) {
+      const ticketId = s.viewing;
+      s.viewing = null;
+      const viewers = await this.viewing.leave(ticketId, conn).catch((e) => this.fail(e));
+      if (viewers) this.emitEphemeral(this.viewingEvent(ticketId, viewers));
+    }
+    await this.announce(await this.presence.remove(s.user.userId, conn).catch((e) => this.fail(e)));
+  }
+
+  /** A clean stop tells the others at once instead of leaving leases to expire; Redis is still up here. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.ns) return;
+    const states = [...this.ns.sockets.values()].map((x) => this.state(x)).filter((s) => s?.user && !s.released);
+    await Promise.all(states.map((s) => this.release(s)));
+    this.closing = true;
   }
 
   @SubscribeMessage('presence.set')
@@ -161,6 +187,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     const status = (body as { status?: unknown } | null)?.status;
     if (status !== 'online' && status !== 'away') return { ok: false, error: 'status must be online or away' };
     const s = this.state(socket);
+    if (s.released) return { ok: false, error: 'disconnected' };
     s.status = status;
     await this.announce(await this.presence.set(s.user.userId, s.conn, status, s.user.teamIds));
     return { ok: true, status };
@@ -210,7 +237,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       if (s.typingTimer) clearTimeout(s.typingTimer);
       s.typingTimer = setTimeout(() => void this.stopTyping(socket, ticketId), TYPING_MS);
     }
-    const viewers = await this.viewing.view(ticketId, s.conn, { userId: s.user.userId, name: s.user.name }, typing ? s.typingUntil : s.typingUntil);
+    const viewers = await this.viewing.view(ticketId, s.conn, { userId: s.user.userId, name: s.user.name }, s.typingUntil);
     // Repeated typing keystrokes only extend the mark; others are told when it starts and stops.
     if (!wasViewing || typing !== wasTyping) this.emitEphemeral(this.viewingEvent(ticketId, viewers));
     return viewers;
@@ -253,8 +280,8 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
 
   /** To every instance (adapter) and this one; each stamps it with its own reader position. */
   private emitEphemeral(m: Ephemeral): void {
-    if (!this.ns) return;
-    if (this.redis) this.ns.serverSideEmit(EPHEMERAL, m);
+    if (!this.ns || this.closing) return;
+    if (this.redis && this.adapterClients[0]?.status === 'ready') this.ns.serverSideEmit(EPHEMERAL, m);
     this.deliverEphemeral(m);
   }
 
@@ -267,7 +294,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   }
 
   private async heartbeat(): Promise<void> {
-    if (!this.ns) return;
+    if (!this.ns || this.closing) return;
     try {
       const sockets = [...this.ns.sockets.values()].map((x) => this.state(x)).filter((s) => s?.user);
       await this.presence.refresh(sockets.map((s) => ({ userId: s.user.userId, conn: s.conn })));

@@ -1,4 +1,4 @@
-export { WebhooksModule, WebhooksWorkerModule } from './webhooks.module';
+export { WebhooksCoreModule, WebhooksModule, WebhooksWorkerModule } from './webhooks.module';
 export { WebhooksService, defaultEventId } from './webhooks.service';
 export type { EmitOptions } from './webhooks.service';
 export { signPayload, verifySignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './webhook-signature';

@@ -5,7 +5,7 @@ import { CreateWebhookDto } from './webhooks.dto';
 import { WebhooksService } from './webhooks.service';
 
 @ApiTags('webhooks')
-@Controller('webhooks')
+@Controller('api/webhooks')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 

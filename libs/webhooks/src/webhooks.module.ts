@@ -4,17 +4,17 @@ import { WebhooksController } from './webhooks.controller';
 import { WebhooksRepository } from './webhooks.repository';
 import { WebhooksService } from './webhooks.service';
 
-/** API side: the admin routes and WebhooksService.emit for other domains. */
+/** WebhooksService.emit for other domains (import this one from a domain module). */
 @Module({
-  controllers: [WebhooksController],
   providers: [WebhooksRepository, WebhooksService],
-  exports: [WebhooksService],
+  exports: [WebhooksService, WebhooksRepository],
 })
+export class WebhooksCoreModule {}
+
+/** API side: the admin routes. */
+@Module({ imports: [WebhooksCoreModule], controllers: [WebhooksController], exports: [WebhooksCoreModule] })
 export class WebhooksModule {}
 
-/** Worker side: delivers, and re-queues deliveries whose job was lost. Also exports emit(). */
-@Module({
-  providers: [WebhooksRepository, WebhooksService, WebhookDeliverProcessor, WebhookSweeper],
-  exports: [WebhooksService],
-})
+/** Worker side: delivers, and re-queues deliveries whose job was lost. */
+@Module({ imports: [WebhooksCoreModule], providers: [WebhookDeliverProcessor, WebhookSweeper], exports: [WebhooksCoreModule] })
 export class WebhooksWorkerModule {}

@@ -1,3 +1,5 @@
+import { setDefaultBackendFactory } from 'bullmq';
+import { createPostgresBackend } from 'bullmq/dist/cjs/postgres';
 import { AppConfig } from '../config/config';
 import type { QueueConnection } from './queue.service';
 
@@ -20,7 +22,10 @@ export function queueConnectionFor(config: AppConfig): QueueConnection {
       },
     };
   }
-  // Embedded: the Postgres backend is installed process-wide by enableEmbeddedQueues().
   if (!config.databaseUrl) throw new Error('queue connection needs DATABASE_URL or REDIS_URL (embedded mode sets DATABASE_URL after starting PGlite)');
+  // No Redis: BullMQ's PostgreSQL backend, process-wide. Runs before any Queue/Worker exists, since
+  // both take the connection from this provider. The `public` schema because pglite-socket-style
+  // servers ignore search_path.
+  setDefaultBackendFactory(createPostgresBackend as never);
   return { connection: { connectionString: config.databaseUrl, schema: 'public', migrate: true } as never };
 }

@@ -1,0 +1,54 @@
+import { Module } from '@nestjs/common';
+import { WebhooksWorkerModule } from '@keepdesk/webhooks';
+import { ChurnController } from './churn/churn.controller';
+import { ChurnRepository } from './churn/churn.repository';
+import { ChurnRunProcessor } from './churn/churn-run.processor';
+import { ChurnService } from './churn/churn.service';
+import { CustomerHealthController } from './health/customer-health.controller';
+import { CustomerHealthService } from './health/customer-health.service';
+import { TicketRetentionHook } from './linking/ticket-retention.hook';
+import { TicketRetentionRepository } from './linking/ticket-retention.repository';
+import { ModelFitProcessor } from './model/model-fit.processor';
+import { ModelFitService } from './model/model-fit.service';
+import { ModelController } from './model/model.controller';
+import { ModelRepository } from './model/model.repository';
+import { ImportBodyParser } from './orders/import-body.parser';
+import { OrderWebhookGuard } from './orders/order-webhook.guard';
+import { OrdersController } from './orders/orders.controller';
+import { OrdersRepository } from './orders/orders.repository';
+import { OrdersService } from './orders/orders.service';
+import { RetentionReportController } from './reports/retention-report.controller';
+import { RetentionReportRepository } from './reports/retention-report.repository';
+import { RetentionReportService } from './reports/retention-report.service';
+import { ServiceSignalsRepository } from './reports/service-signals.repository';
+
+/** Shared by both sides: the ticket hook (tickets change in the api and in the worker) and the services. */
+const SHARED = [
+  TicketRetentionRepository,
+  TicketRetentionHook,
+  OrdersRepository,
+  OrdersService,
+  RetentionReportRepository,
+  RetentionReportService,
+  ServiceSignalsRepository,
+  ModelRepository,
+  ModelFitService,
+  CustomerHealthService,
+  ChurnRepository,
+  ChurnService,
+];
+
+/** API side: orders in, reports, health, model and churn routes. Needs the tickets module (global). */
+@Module({
+  controllers: [OrdersController, RetentionReportController, ModelController, CustomerHealthController, ChurnController],
+  providers: [...SHARED, ImportBodyParser, OrderWebhookGuard],
+  exports: [OrdersService, CustomerHealthService, RetentionReportService],
+})
+export class RetentionModule {}
+
+/** Worker side: model fits and churn runs (with the daily schedule); webhooks for churn actions. */
+@Module({
+  imports: [WebhooksWorkerModule],
+  providers: [...SHARED, ModelFitProcessor, ChurnRunProcessor],
+})
+export class RetentionWorkerModule {}
