@@ -103,7 +103,7 @@ describe('input validation and the error body', () => {
     let cursor: string | null = null;
     let arrivals = 0;
     do {
-      const r = await api.http().get(`/api/tickets?teamId=${team.id}&limit=5${cursor ? `&cursor=${cursor}` : ''}`).set(bearer(admin));
+      const r: { status: number; body: { items: { id: string }[]; nextCursor: string | null } } = await api.http().get(`/api/tickets?teamId=${team.id}&limit=5${cursor ? `&cursor=${cursor}` : ''}`).set(bearer(admin));
       expect(r.status).toBe(200);
       seen.push(...r.body.items.map((t: { id: string }) => t.id));
       cursor = r.body.nextCursor;
