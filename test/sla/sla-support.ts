@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { bearer, db, ROOT, TestApi, uid } from '@keepdesk/testing';
@@ -25,21 +25,26 @@ async function freePort(): Promise<number> {
   });
 }
 
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(port, '127.0.0.1');
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+}
+
 export async function startRedis(): Promise<OwnRedis> {
   const port = await freePort();
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--hz', '100'], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: (n) => (n > 50 ? null : 50) });
-  for (let i = 0; ; i++) {
-    try {
-      await client.connect();
-      await client.ping();
-      break;
-    } catch (e) {
-      if (i > 100) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  for (let i = 0; !(await canConnect(port)); i++) {
+    if (i > 100) throw new Error(`redis-server did not start on port ${port}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
+  const client = new Redis(url, { maxRetriesPerRequest: 1 });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   return {
     url,

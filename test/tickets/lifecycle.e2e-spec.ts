@@ -54,7 +54,8 @@ describe('ticket lifecycle (SPEC "Tickets")', () => {
     expect(types.filter((x: string) => x === 'ticket.updated').length).toBeGreaterThanOrEqual(4);
     const ids = full.body.events.map((e: { id: string }) => BigInt(e.id));
     expect([...ids].sort((a, b) => (a < b ? -1 : 1))).toEqual(ids);
-    expect(full.body.survey).toBeNull();
+    // solved → a CSAT survey is scheduled (SPEC "Surveys"), not sent yet
+    expect(full.body.survey).toMatchObject({ type: 'csat', score: null, answeredAt: null });
     expect(full.body.repurchases).toEqual([]);
 
     // closed is final: a customer reply opens a follow-up ticket linked to it

@@ -9,6 +9,8 @@ import { TicketsModule } from '@keepdesk/tickets';
 import { InboxModule } from '@keepdesk/inbox';
 import { SlaModule } from '@keepdesk/sla';
 import { RetentionModule } from '@keepdesk/retention';
+import { SurveysModule } from '@keepdesk/surveys';
+import { WebhooksModule } from '@keepdesk/webhooks';
 import { WebController } from './web.controller';
 
 /** Domain modules of the API app (HTTP routes, the socket gateway, hooks). */
@@ -18,6 +20,8 @@ const DOMAIN_MODULES: DynamicModule['imports'] = [
   InboxModule,
   SlaModule,
   RetentionModule,
+  SurveysModule,
+  WebhooksModule,
 ];
 
 /** The API app: HTTP, Socket.IO, web assets; no job processors. */

@@ -9,7 +9,12 @@ import { readEmbeddedState, startEmbeddedPostgres, writeEmbeddedState } from '..
 export async function resolveDatabaseUrl(config: AppConfig): Promise<string> {
   if (config.databaseUrl) return config.databaseUrl;
   const running = readEmbeddedState(config.dataDir);
-  if (running) return running.url;
+  if (running) {
+    // From here on the process behaves as if the launcher had set DATABASE_URL (queues need it).
+    config.databaseUrl = running.url;
+    process.env.KEEPDESK_EMBEDDED_DB = '1';
+    return running.url;
+  }
   throw new Error(`DATABASE_URL is not set and no embedded Postgres is running for ${config.dataDir}: run \`npm start\`, which hosts it`);
 }
 

@@ -9,6 +9,8 @@ import { TicketsWorkerModule } from '@keepdesk/tickets';
 import { InboxWorkerModule } from '@keepdesk/inbox';
 import { SlaWorkerModule } from '@keepdesk/sla';
 import { RetentionWorkerModule } from '@keepdesk/retention';
+import { SurveysWorkerModule } from '@keepdesk/surveys';
+import { WebhooksWorkerModule } from '@keepdesk/webhooks';
 
 /** Domain modules of the worker app (job handlers and schedules). */
 const DOMAIN_MODULES: DynamicModule['imports'] = [
@@ -17,6 +19,8 @@ const DOMAIN_MODULES: DynamicModule['imports'] = [
   InboxWorkerModule,
   SlaWorkerModule,
   RetentionWorkerModule,
+  SurveysWorkerModule,
+  WebhooksWorkerModule,
 ];
 
 /** The worker app: BullMQ processors and schedules; no HTTP routes. */

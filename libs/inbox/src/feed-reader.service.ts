@@ -1,4 +1,5 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import type { QueryRunner } from 'typeorm';
 import { InboxRepository, LogEvent } from './inbox.repository';
 import { InboxUser, roomsForEvent, userGets } from './rooms';
 import { WakeBus } from './wake-bus';
@@ -39,7 +40,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * so no live event can slip between a socket's replay and its joining the rooms.
  */
 @Injectable()
-export class FeedReader implements OnApplicationShutdown {
+export class FeedReader implements BeforeApplicationShutdown {
   private readonly logger = new Logger(FeedReader.name);
   private cursor: bigint | null = null;
   private sink: FeedSink | null = null;
@@ -48,6 +49,7 @@ export class FeedReader implements OnApplicationShutdown {
   private stopped = false;
   private wakeUp: (() => void) | null = null;
   private loopDone: Promise<void> | null = null;
+  private conn: QueryRunner | null = null;
 
   constructor(
     private readonly repo: InboxRepository,
@@ -76,10 +78,13 @@ export class FeedReader implements OnApplicationShutdown {
     this.wake();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the database pool closes: it waits for the connection this reader holds. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     this.wakeUp?.();
     await this.loopDone;
+    await this.conn?.release().catch(() => undefined);
+    this.conn = null;
   }
 
   private async loop(): Promise<void> {
@@ -101,6 +106,9 @@ export class FeedReader implements OnApplicationShutdown {
       } catch (e) {
         if (this.stopped) break;
         this.logger.warn(`feed read failed: ${(e as Error).message}`);
+        // Start over on a fresh connection (the old one may be broken).
+        await this.conn?.release().catch(() => undefined);
+        this.conn = null;
         await sleep(250);
         this.dirty = true;
       }
@@ -108,24 +116,26 @@ export class FeedReader implements OnApplicationShutdown {
   }
 
   private async advance(): Promise<void> {
-    const target = await this.repo.allocatedMax();
+    this.conn ??= await this.repo.dedicatedConnection();
+    const conn = this.conn;
+    const { allocated: target, writers: inFlight } = await this.repo.watermark(conn);
     if (this.cursor === null || target < this.cursor) {
       // First round (history before boot is for replay only), or the log was truncated.
       this.cursor = target;
     } else if (target > this.cursor) {
       // Anyone still writing may own an id <= target that is not visible yet: wait for exactly
       // those transactions (not for ones that start later: their ids are > target).
-      let writers = await this.repo.writers();
+      let writers = inFlight;
       let pause = 1;
       while (writers.length && !this.stopped) {
         await this.serveCatchUps();
         await sleep(pause);
         pause = Math.min(pause * 2, 20);
-        writers = await this.repo.writers(writers);
+        writers = await this.repo.stillWriting(writers, conn);
       }
       let after = this.cursor;
       for (;;) {
-        const batch = await this.repo.between(after, target, PAGE);
+        const batch = await this.repo.between(after, target, PAGE, conn);
         for (const e of batch) this.sink!.broadcast(e, roomsForEvent(e));
         if (batch.length < PAGE) break;
         after = BigInt(batch[batch.length - 1].id);
@@ -159,7 +169,7 @@ export class FeedReader implements OnApplicationShutdown {
       }
       let after = c.after;
       for (;;) {
-        const batch = await this.repo.between(after, cursor, PAGE);
+        const batch = await this.repo.between(after, cursor, PAGE, this.conn ?? undefined);
         for (const e of batch) if (userGets(c.user, e)) c.send(e);
         if (batch.length < PAGE) break;
         after = BigInt(batch[batch.length - 1].id);

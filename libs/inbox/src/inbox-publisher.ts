@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, EventFeed, EventPublisher, OnlineAgents, REDIS } from '@keepdesk/core';
 import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -12,7 +12,7 @@ import { PgWakeBus, RedisWakeBus, WakeBus } from './wake-bus';
  * Every API instance's FeedReader then reads the log itself, in id order (README "Ordering").
  */
 @Injectable()
-export class InboxPublisher implements EventPublisher, OnModuleInit, OnApplicationShutdown {
+export class InboxPublisher implements EventPublisher, OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(InboxPublisher.name);
 
   constructor(
@@ -34,7 +34,8 @@ export class InboxPublisher implements EventPublisher, OnModuleInit, OnApplicati
     await this.bus.signal().catch((e: Error) => this.logger.warn(`wake signal failed: ${e.message}`));
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the pool closes (the embedded-mode LISTEN connection is one of its clients). */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.bus.close();
   }
 }

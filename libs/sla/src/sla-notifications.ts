@@ -1,18 +1,29 @@
 import { Injectable } from '@nestjs/common';
+import type { AfterCommit } from '@keepdesk/core';
 import type { NewTicketEvent } from '@keepdesk/tickets';
+import { WebhooksService } from '@keepdesk/webhooks';
 import { EntityManager } from 'typeorm';
 
 /**
- * SEAM for outbound notifications of `sla.warning` / `sla.breached` (webhooks, mail…). Called inside
- * the transaction that fired the timer, so an outbox row commits or rolls back with the breach and is
- * sent once. The SLA modules provide the no-op below; a module that delivers notifications overrides
- * the provider (`{ provide: SlaNotifications, useExisting: … }`).
+ * Outbound notifications of `sla.warning` / `sla.breached`. Called inside the transaction that
+ * fired the timer, so the delivery is owed exactly when the breach committed (and once: the
+ * conditional UPDATE lets one transaction through). Override the provider to notify elsewhere.
  */
 export abstract class SlaNotifications {
-  abstract enqueue(tx: EntityManager, event: NewTicketEvent): Promise<void>;
+  abstract enqueue(tx: EntityManager, event: NewTicketEvent, afterCommit?: AfterCommit): Promise<void>;
 }
 
+/** Signed webhooks (libs/webhooks) to every endpoint subscribed to the event type. */
 @Injectable()
-export class NoOutboundSlaNotifications extends SlaNotifications {
-  async enqueue(): Promise<void> {}
+export class WebhookSlaNotifications extends SlaNotifications {
+  constructor(private readonly webhooks: WebhooksService) {
+    super();
+  }
+
+  async enqueue(tx: EntityManager, event: NewTicketEvent, afterCommit?: AfterCommit): Promise<void> {
+    const d = event.data ?? {};
+    // A recomputed timer may warn again for its new target, so a warning's identity includes its instant.
+    const eventId = event.type === 'sla.warning' ? `${event.type}.${String(d.timerId)}.${String(d.warnAt)}` : `${event.type}.${String(d.timerId)}`;
+    await this.webhooks.emit(tx, event.type, { ticketId: event.ticketId, teamId: event.teamId, assigneeId: event.assigneeId, ...d }, { eventId, afterCommit });
+  }
 }

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
+import { WebhooksCoreModule } from '@keepdesk/webhooks';
 import { SlaPolicyRepository } from './policies/sla-policy.repository';
 import { SlaReportsRepository } from './reports/sla-reports.repository';
-import { NoOutboundSlaNotifications, SlaNotifications } from './sla-notifications';
+import { SlaNotifications, WebhookSlaNotifications } from './sla-notifications';
 import { BusinessHoursController, SlaPoliciesController, SlaReportsController } from './sla.controller';
 import { SlaService } from './sla.service';
 import { SlaEngine } from './timers/sla-engine.service';
@@ -13,8 +14,8 @@ import { SlaTicketHook, SlaTicketView } from './timers/sla-ticket.hook';
 import { SlaTimerRepository } from './timers/sla-timer.repository';
 
 /**
- * Both apps change tickets (the worker escalates on breach), so both register the hook. The
- * outbound notification seam defaults to nothing; a delivering module overrides SlaNotifications.
+ * Both apps change tickets (the worker escalates on breach), so both register the hook. Outbound
+ * notifications go through signed webhooks (SlaNotifications; override the provider to change that).
  */
 const CORE = [
   SlaTimerRepository,
@@ -22,11 +23,12 @@ const CORE = [
   SlaEngine,
   SlaScheduler,
   SlaTicketHook,
-  { provide: SlaNotifications, useClass: NoOutboundSlaNotifications },
+  { provide: SlaNotifications, useClass: WebhookSlaNotifications },
 ];
 
 /** API side: policies, business hours, reports, the ticket hook and the `sla` ticket field. */
 @Module({
+  imports: [WebhooksCoreModule],
   controllers: [SlaPoliciesController, BusinessHoursController, SlaReportsController],
   providers: [...CORE, SlaTicketView, SlaService, SlaReportsRepository],
 })
@@ -34,6 +36,7 @@ export class SlaModule {}
 
 /** Worker side: fires warnings and breaches, reconciles the queue with the database. */
 @Module({
+  imports: [WebhooksCoreModule],
   providers: [...CORE, SlaFireService, SlaReconciler, SlaFireProcessor, SlaReconcileProcessor, SlaWatchdog],
   exports: [SlaReconciler, SlaScheduler, SlaFireService],
 })

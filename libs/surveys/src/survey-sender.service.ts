@@ -11,9 +11,14 @@ import { deriveTokenKey, signSurveyToken } from './survey-token';
 import { SurveyType } from './survey-types';
 import { SurveyRow, SurveysRepository } from './surveys.repository';
 
-/** A claim older than this is presumed dead (its worker crashed); longer than the hard send timeout. */
-export const SEND_LEASE_SECONDS = 45;
-const SEND_TIMEOUT_MS = 20000;
+/**
+ * A claim older than this is presumed dead (its worker crashed) and may be taken over. Safety does
+ * not depend on it (only the holder of the current claim id can commit "sent", and end-of-data
+ * waits for that commit); it only bounds how long a crashed send waits. SURVEY_SEND_LEASE_SECONDS.
+ */
+export const SEND_LEASE_SECONDS = Number(process.env.SURVEY_SEND_LEASE_SECONDS) || 45;
+/** Hard limit on one SMTP send, connect to final reply (SURVEY_SEND_TIMEOUT_MS). */
+export const SEND_TIMEOUT_MS = Number(process.env.SURVEY_SEND_TIMEOUT_MS) || 20000;
 const MAX_SEND_ATTEMPTS = 15;
 
 /** Thrown to let BullMQ retry later (backoff), e.g. while another worker holds the claim. */
@@ -72,7 +77,7 @@ export class SurveySender implements OnApplicationShutdown {
     const prepared = await ds.transaction(async (tx) => {
       const s = await this.repo.lockForSend(tx, ticketId);
       if (!s) return { done: 'missing' as SendResult };
-      const now = await this.repo.dbNow(tx);
+      const now = new Date(s.db_now);
       if (s.state === 'sending' && s.claimed_at && now.getTime() - new Date(s.claimed_at).getTime() < SEND_LEASE_SECONDS * 1000) {
         throw new RetryLater(`survey ${s.id} is being sent by another worker`);
       }
@@ -83,7 +88,7 @@ export class SurveySender implements OnApplicationShutdown {
         await this.repo.setState(tx, s.id, 'cancelled', 'reopened');
         return { done: 'cancelled' as SendResult };
       }
-      const settings = await this.repo.settingsFor(tx, s.ticket_team_id);
+      const settings = s.settings;
       if (!settings.enabled) {
         await this.repo.setState(tx, s.id, 'skipped', 'disabled');
         return { done: 'skipped' as SendResult };
@@ -96,10 +101,12 @@ export class SurveySender implements OnApplicationShutdown {
         await this.repo.setState(tx, s.id, 'failed', 'send_failed');
         return { done: 'failed' as SendResult };
       }
-      await this.repo.lockCustomer(tx, s.customer_id);
-      if (settings.suppressDays > 0 && (await this.repo.recentlySurveyed(tx, s.customer_id, s.id, settings.suppressDays))) {
-        await this.repo.setState(tx, s.id, 'suppressed', 'fatigue');
-        return { done: 'suppressed' as SendResult };
+      if (settings.suppressDays > 0) {
+        await this.repo.lockCustomer(tx, s.customer_id);
+        if (await this.repo.recentlySurveyed(tx, s.customer_id, s.id, settings.suppressDays)) {
+          await this.repo.setState(tx, s.id, 'suppressed', 'fatigue');
+          return { done: 'suppressed' as SendResult };
+        }
       }
       const locale = resolveLocale(s.customer_locale, settings.defaultLocale);
       const claimed = await this.repo.claim(tx, s.id, {
@@ -113,8 +120,11 @@ export class SurveySender implements OnApplicationShutdown {
         reminderAfterHours: settings.reminderAfterHours,
         lowScoreThreshold: settings.lowScoreThreshold,
       });
+      const { settings: _settings, db_now: _now, ...row } = s;
+      void _settings;
+      void _now;
       const survey: SurveyRow = {
-        ...s,
+        ...row,
         type: settings.type,
         channel: settings.channel,
         locale,

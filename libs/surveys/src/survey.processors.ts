@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { HandlesJob, JOB_QUEUE, JobHandler, JobName, JobPayloads, QueueService } from '@keepdesk/core';
 import { SurveyAnswersService } from './survey-answers.service';
 import { surveyReminderJobId, surveySendJobId } from './survey-hooks';
-import { SEND_LEASE_SECONDS, SurveySender } from './survey-sender.service';
+import { SEND_LEASE_SECONDS, SEND_TIMEOUT_MS, SurveySender } from './survey-sender.service';
 import { SurveysRepository } from './surveys.repository';
 
 @Injectable()
@@ -55,17 +55,27 @@ export class SurveySweeper implements OnApplicationBootstrap, OnApplicationShutd
     if (this.timer) clearInterval(this.timer);
   }
 
+  /**
+   * Whether a job will still run. An "active" job older than a send can take belongs to a worker
+   * that died: BullMQ would notice the stall only after its lock expires (30 s or more), so it
+   * does not count as live.
+   */
   private async live(name: JobName, id: string): Promise<boolean> {
     const job = await this.queues.queue(JOB_QUEUE[name]).getJob(id);
-    return !!job && LIVE.has(await job.getState());
+    if (!job) return false;
+    const state = await job.getState();
+    if (state === 'active') return Date.now() - (job.processedOn ?? Date.now()) < SEND_LEASE_SECONDS * 1000 + SEND_TIMEOUT_MS + 5000;
+    return LIVE.has(state);
   }
 
   async sweep(): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
-      for (const s of await this.repo.overdueSends(60, SEND_LEASE_SECONDS, 500)) {
-        if (await this.live(JobName.SurveySend, surveySendJobId(s.ticket_id, s.schedule_version))) continue;
+      for (const s of await this.repo.overdueSends(SEND_LEASE_SECONDS, SEND_LEASE_SECONDS, 500)) {
+        // A claim past its lease: its worker died (its job may still look active until BullMQ
+        // notices the stall), so queue a takeover at once. A scheduled one: only if no job is live.
+        if (s.state === 'scheduled' && (await this.live(JobName.SurveySend, surveySendJobId(s.ticket_id, s.schedule_version)))) continue;
         await this.queues.add(JobName.SurveySend, { ticketId: s.ticket_id }, { jobId: surveySendJobId(s.ticket_id, s.schedule_version, `.s${s.send_attempts}`) });
       }
       for (const r of await this.repo.overdueReminders(60, 500)) {

@@ -150,16 +150,27 @@ export class SurveysRepository {
 
   // ---- sending
 
-  lockForSend(tx: Q, ticketId: string) {
-    return one<SurveyRow>(tx, `${SURVEY_SELECT} WHERE s.ticket_id = $1 FOR UPDATE OF s`, [ticketId]);
+  /** The survey (row-locked), its ticket, customer, the effective settings and the database clock: one round trip. */
+  async lockForSend(tx: Q, ticketId: string): Promise<(SurveyRow & { db_now: Date; settings: SurveySettings }) | undefined> {
+    const r = await one<SurveyRow & { db_now: Date; settings_row: SettingsRow | null }>(
+      tx,
+      `SELECT s.*, t.status AS ticket_status, t.subject AS ticket_subject, t.number::text AS ticket_number,
+              t.team_id AS ticket_team_id, t.assignee_id AS ticket_assignee_id, t.solved_at AS ticket_solved_at,
+              t.status_changed_at AS ticket_status_changed_at, c.email AS customer_email, c.name AS customer_name,
+              c.locale AS customer_locale, u.name AS agent_name, now() AS db_now,
+              (SELECT to_jsonb(ss) FROM survey_settings ss WHERE ss.scope IN (t.team_id::text, 'default') ORDER BY (ss.scope = 'default') LIMIT 1) AS settings_row
+         FROM surveys s JOIN tickets t ON t.id = s.ticket_id JOIN customers c ON c.id = s.customer_id
+         LEFT JOIN users u ON u.id = t.assignee_id
+        WHERE s.ticket_id = $1 FOR UPDATE OF s`,
+      [ticketId],
+    );
+    if (!r) return undefined;
+    const { settings_row, ...rest } = r;
+    return { ...rest, settings: toSettings(settings_row ?? undefined, r.ticket_team_id) };
   }
 
   byId(m: Q, id: string) {
     return one<SurveyRow>(m, `${SURVEY_SELECT} WHERE s.id = $1`, [id]);
-  }
-
-  async dbNow(m: Q): Promise<Date> {
-    return new Date((await one<{ now: Date }>(m, `SELECT now() AS now`))!.now);
   }
 
   setState(tx: Q, id: string, state: string, reason: string | null) {
@@ -293,9 +304,9 @@ export class SurveysRepository {
   // ---- the sweep: work the database says is owed but whose job may be lost
 
   overdueSends(graceSeconds: number, leaseSeconds: number, limit: number) {
-    return rows<{ ticket_id: string; schedule_version: number; send_attempts: number }>(
+    return rows<{ ticket_id: string; state: string; schedule_version: number; send_attempts: number }>(
       this.ds.manager,
-      `SELECT ticket_id, schedule_version, send_attempts FROM surveys
+      `SELECT ticket_id, state, schedule_version, send_attempts FROM surveys
         WHERE (state = 'scheduled' AND scheduled_at < now() - make_interval(secs => $1))
            OR (state = 'sending' AND claimed_at < now() - make_interval(secs => $2))
         ORDER BY scheduled_at LIMIT $3`,

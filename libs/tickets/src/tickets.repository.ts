@@ -11,7 +11,9 @@ export const TICKET_COLS = `t.id, t.number::text AS number, t.subject, t.status,
 export interface NewTicket {
   subject: string;
   body: string;
-  customerId: string;
+  /** Either a known customer, or an email to upsert in the same statement (the hot path). */
+  customerId: string | null;
+  customerByEmail?: { email: string; name: string | null };
   channel: TicketChannel;
   priority: TicketPriority;
   tags: string[];
@@ -50,20 +52,27 @@ export interface MessageRow {
 /** The only code that reads or writes tickets and messages. */
 @Injectable()
 export class TicketsRepository {
-  /** Ticket and its first message in one statement. */
+  /**
+   * Ticket and its first message in one statement; with customerByEmail the customer upsert joins
+   * it (ON CONFLICT on the email index, so concurrent creations still give one customer).
+   */
   async insert(tx: EntityManager, t: NewTicket): Promise<{ ticket: TicketSnapshot; messageId: string }> {
     const r = await one<TicketSnapshot & { messageId: string }>(
       tx,
-      `WITH t AS (
+      `WITH c AS (
+         INSERT INTO customers (email, name) SELECT lower($13::text), $14::text WHERE $5::uuid IS NULL
+         ON CONFLICT (email) DO UPDATE SET name = COALESCE(EXCLUDED.name, customers.name), updated_at = now()
+         RETURNING id
+       ), t AS (
          INSERT INTO tickets (subject, status, priority, channel, tags, customer_id, team_id, assignee_id, parent_ticket_id, search)
-         VALUES ($1, 'new', $2, $3, $4, $5, $6, $7, $8, to_tsvector('simple', left($1 || ' ' || $9, 100000)))
+         SELECT $1, 'new', $2, $3, $4, COALESCE($5::uuid, (SELECT id FROM c)), $6, $7, $8, to_tsvector('simple', left($1 || ' ' || $9, 100000))
          RETURNING *
        ), m AS (
          INSERT INTO messages (ticket_id, kind, author_id, body, email_message_id)
          SELECT id, $10, $11, $9, $12 FROM t RETURNING id
        )
        SELECT ${TICKET_COLS}, (SELECT id FROM m) AS "messageId" FROM t`,
-      [t.subject, t.priority, t.channel, t.tags, t.customerId, t.teamId, t.assigneeId, t.parentTicketId, t.body, t.authorKind, t.authorId, t.emailMessageId],
+      [t.subject, t.priority, t.channel, t.tags, t.customerId, t.teamId, t.assigneeId, t.parentTicketId, t.body, t.authorKind, t.authorId, t.emailMessageId, t.customerByEmail?.email ?? null, t.customerByEmail?.name ?? null],
     );
     const { messageId, ...ticket } = r!;
     return { ticket, messageId };

@@ -53,12 +53,15 @@ export class TicketsService {
     if (dto.teamId && by.kind === 'user' && by.role === 'agent' && !by.teamIds.includes(dto.teamId)) {
       throw forbidden('agents may only create tickets for their own teams');
     }
-    const customer = await this.customers.upsert(this.db.manager, dto.customer);
+    // With an externalId the upsert may adopt an existing email's customer (its own statement);
+    // by email alone it joins the ticket's INSERT.
+    const customerId = dto.customer.externalId ? (await this.customers.upsert(this.db.manager, dto.customer)).id : null;
     const ticket = await this.createTicket(
       {
         subject: dto.subject,
         body: dto.body,
-        customerId: customer.id,
+        customerId,
+        customerByEmail: customerId ? undefined : { email: dto.customer.email, name: dto.customer.name ?? null },
         channel: dto.channel ?? (by.kind === 'apiKey' ? 'api' : 'web'),
         priority: dto.priority ?? 'normal',
         tags: dto.tags ?? [],
@@ -66,7 +69,7 @@ export class TicketsService {
         parentTicketId: null,
       },
       actorOf(by),
-      by.kind === 'user' ? null : null,
+      null,
     );
     return ticket;
   }
@@ -90,7 +93,7 @@ export class TicketsService {
   }
 
   private async createTicket(
-    t: { subject: string; body: string; customerId: string; channel: TicketChannel; priority: TicketPriority; tags: string[]; teamId: string | null; parentTicketId: string | null },
+    t: { subject: string; body: string; customerId: string | null; customerByEmail?: { email: string; name: string | null }; channel: TicketChannel; priority: TicketPriority; tags: string[]; teamId: string | null; parentTicketId: string | null },
     actor: Actor,
     emailMessageId: string | null,
   ) {

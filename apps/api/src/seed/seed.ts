@@ -1,5 +1,6 @@
 import { AppConfig } from '@keepdesk/core';
 import { hashPassword } from '@keepdesk/identity';
+import { TicketRetentionRepository } from '@keepdesk/retention';
 import { DataSource } from 'typeorm';
 
 export const DEMO_ADMIN = { email: 'admin@keepdesk.localhost', password: 'keepdesk-demo' };
@@ -129,26 +130,32 @@ export async function seed(ds: DataSource, config: AppConfig): Promise<string> {
     }
   });
   await seedOrders(ds, rnd);
+  // The seed writes rows directly, so derived retention rows are built here rather than by hooks.
+  await new TicketRetentionRepository().backfill(ds.manager);
   return `seed: 3 teams, 8 agents, 200 customers, 1000 tickets; log in as ${config.env === 'production' ? 'ADMIN_EMAIL' : `${DEMO_ADMIN.email} / ${DEMO_ADMIN.password}`}`;
 }
 
-/** Orders arrive with the retention domain; seeded when its table exists. */
+/** A few months of orders around the tickets, so the retention reports have something to show. */
 async function seedOrders(ds: DataSource, rnd: () => number): Promise<void> {
-  const [{ exists }] = await ds.query(`SELECT to_regclass('public.orders') IS NOT NULL AS exists`);
-  if (!exists) return;
   const customers: { id: string; external_id: string }[] = await ds.query(`SELECT id, external_id FROM customers WHERE external_id LIKE 'shop-%' ORDER BY external_id`);
   const now = Date.now();
-  const rows: unknown[][] = [];
+  const ext: string[] = [];
+  const cust: string[] = [];
+  const at: string[] = [];
+  const total: string[] = [];
   for (const c of customers) {
     const n = Math.floor(rnd() * 6);
     for (let k = 0; k < n; k++) {
-      rows.push([`demo-${c.external_id}-${k}`, c.id, new Date(now - rnd() * 150 * 86400000), (10 + rnd() * 190).toFixed(2), 'USD']);
+      ext.push(`demo-${c.external_id}-${k}`);
+      cust.push(c.id);
+      at.push(new Date(now - rnd() * 150 * 86400000).toISOString());
+      total.push((10 + rnd() * 190).toFixed(2));
     }
   }
-  const cols = await ds.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'`);
-  const names = new Set(cols.map((c: { column_name: string }) => c.column_name));
-  if (!['external_id', 'customer_id', 'placed_at', 'total', 'currency'].every((n) => names.has(n))) return;
-  for (const r of rows) {
-    await ds.query(`INSERT INTO orders (external_id, customer_id, placed_at, total, currency) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, r);
-  }
+  await ds.query(
+    `INSERT INTO orders (external_id, customer_id, placed_at, total, currency, source)
+     SELECT e, c, p, t, 'USD', 'seed' FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::numeric[]) AS x(e, c, p, t)
+     ON CONFLICT DO NOTHING`,
+    [ext, cust, at, total],
+  );
 }

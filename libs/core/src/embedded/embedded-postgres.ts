@@ -139,7 +139,9 @@ class Connection {
   }
 
   private enqueue(messages: Buffer[]): void {
-    this.chain = this.chain.then(() => this.run(messages)).catch(() => this.socket.destroy());
+    this.chain = this.chain.then(() => this.run(messages)).catch(() => {
+      this.socket.destroy();
+    });
   }
 
   private async run(messages: Buffer[]): Promise<void> {

@@ -1,5 +1,4 @@
 import { setDefaultBackendFactory } from 'bullmq';
-import { createPostgresBackend } from 'bullmq/dist/cjs/postgres';
 import { AppConfig } from '../config/config';
 import type { QueueConnection } from './queue.service';
 
@@ -26,6 +25,8 @@ export function queueConnectionFor(config: AppConfig): QueueConnection {
   // No Redis: BullMQ's PostgreSQL backend, process-wide. Runs before any Queue/Worker exists, since
   // both take the connection from this provider. The `public` schema because pglite-socket-style
   // servers ignore search_path.
+  // bullmq publishes no subpath export for it: the CJS build, typed by its ESM declarations.
+  const { createPostgresBackend } = require('bullmq/dist/cjs/postgres') as typeof import('bullmq/dist/esm/postgres');
   setDefaultBackendFactory(createPostgresBackend as never);
   return { connection: { connectionString: config.databaseUrl, schema: 'public', migrate: true } as never };
 }

@@ -5,7 +5,7 @@ import { ChurnSettingsDto, FollowUpsQueryDto, UpliftQueryDto } from './churn.dto
 import { ChurnService } from './churn.service';
 
 @ApiTags('churn')
-@Controller()
+@Controller('api')
 export class ChurnController {
   constructor(private readonly churn: ChurnService) {}
 

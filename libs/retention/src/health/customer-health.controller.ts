@@ -4,7 +4,7 @@ import { AnyUser, UuidParam } from '@keepdesk/core';
 import { CustomerHealthService } from './customer-health.service';
 
 @ApiTags('retention')
-@Controller('customers')
+@Controller('api/customers')
 export class CustomerHealthController {
   constructor(private readonly health: CustomerHealthService) {}
 

@@ -76,6 +76,25 @@ export class TicketRetentionRepository {
     );
   }
 
+  /**
+   * Rows for every ticket that has none (tickets written without the hook: the seed, imports of
+   * history, installs that predate retention). Idempotent.
+   */
+  async backfill(m: Pick<EntityManager, 'query'>): Promise<number> {
+    return affected(
+      m,
+      `INSERT INTO ticket_retention
+         (ticket_id, customer_id, anchor_at, solved, next_order_at, agent_id, team_id, channel, priority, tags, first_response_minutes)
+       SELECT t.id, t.customer_id, COALESCE(t.solved_at, t.created_at), t.solved_at IS NOT NULL,
+              (SELECT min(o.placed_at) FROM orders o WHERE o.customer_id = t.customer_id AND o.placed_at > COALESCE(t.solved_at, t.created_at)),
+              t.assignee_id, t.team_id, t.channel, t.priority, t.tags,
+              CASE WHEN t.first_response_at IS NULL THEN NULL ELSE GREATEST(0, extract(epoch FROM t.first_response_at - t.created_at) / 60) END
+       FROM tickets t
+       WHERE NOT EXISTS (SELECT 1 FROM ticket_retention tr WHERE tr.ticket_id = t.id)
+       ON CONFLICT (ticket_id) DO NOTHING`,
+    );
+  }
+
   /** Later repurchases of tickets (for GET /api/tickets/:id): orders after the anchor within maxDays. */
   async repurchasesOf(m: EntityManager, ticketIds: string[], maxDays: number) {
     return rows<{ ticket_id: string; id: string; external_id: string; placed_at: Date; total: string; currency: string; days_after: number }>(

@@ -12,7 +12,7 @@ export class FitModelDto {
 }
 
 @ApiTags('retention')
-@Controller('retention/model')
+@Controller('api/retention/model')
 export class ModelController {
   constructor(private readonly fits: ModelFitService) {}
 

@@ -9,7 +9,7 @@ import { OrderWebhookGuard } from './order-webhook.guard';
 import { ImportFormat, OrdersService } from './orders.service';
 
 @ApiTags('orders')
-@Controller()
+@Controller('api')
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 

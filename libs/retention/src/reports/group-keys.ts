@@ -47,8 +47,16 @@ export interface Cohort {
 export function cohortSql(c: Cohort, params: unknown[]): { inRange: string; matured: string; retained: string } {
   params.push(c.asOf.toISOString());
   const asOf = `$${params.length}::timestamptz`;
-  params.push(c.window);
-  const w = `make_interval(days => $${params.length}::int)`;
+  // The window parameter is added only if a fragment using it is read (Postgres rejects unused,
+  // untyped parameters), hence the getters.
+  let w: string | null = null;
+  const win = () => {
+    if (w === null) {
+      params.push(c.window);
+      w = `make_interval(days => $${params.length}::int)`;
+    }
+    return w;
+  };
   const parts = [`tr.anchor_at <= ${asOf}`];
   if (c.from) {
     params.push(c.from.toISOString());
@@ -60,8 +68,12 @@ export function cohortSql(c: Cohort, params: unknown[]): { inRange: string; matu
   }
   return {
     inRange: parts.join(' AND '),
-    matured: `tr.anchor_at <= ${asOf} - ${w}`,
-    retained: `tr.next_order_at <= tr.anchor_at + ${w} AND tr.next_order_at <= ${asOf}`,
+    get matured() {
+      return `tr.anchor_at <= ${asOf} - ${win()}`;
+    },
+    get retained() {
+      return `tr.next_order_at <= tr.anchor_at + ${win()} AND tr.next_order_at <= ${asOf}`;
+    },
   };
 }
 

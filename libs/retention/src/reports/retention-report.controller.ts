@@ -13,7 +13,7 @@ function cohortOf(q: { window?: number; from?: string; to?: string; asOf?: strin
 }
 
 @ApiTags('retention')
-@Controller('retention')
+@Controller('api/retention')
 export class RetentionReportController {
   constructor(private readonly reports: RetentionReportService) {}
 

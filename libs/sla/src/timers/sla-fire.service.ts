@@ -37,11 +37,11 @@ export class SlaFireService {
   async fire(timerId: string, version: number, kind: FireKind): Promise<FireOutcome> {
     const now = new Date();
     const changes: TicketChange[] = [];
-    const out = await inTransaction(this.db, async (tx) => {
+    const out = await inTransaction(this.db, async (tx, afterCommit) => {
       const fired = kind === 'breach' ? await this.breach(tx, timerId, version, now) : await this.timers.markWarned(tx, timerId, version, now);
       if (!fired) return null;
       const event = slaEvent(kind === 'breach' ? 'sla.breached' : 'sla.warning', fired, kind === 'breach' ? breachData(fired) : { ...breachData(fired), warnAt: fired.warnAt?.toISOString() ?? null, breachedAt: undefined });
-      await this.notifications.enqueue(tx, event);
+      await this.notifications.enqueue(tx, event, afterCommit);
       const extra: NewTicketEvent[] = [];
       if (kind === 'breach' && fired.policyId) {
         const policy = await this.policies.byId(tx, fired.policyId);

@@ -1,0 +1,111 @@
+import { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+
+export interface SinkMail {
+  to: string;
+  subject: string;
+  messageId: string;
+  ticketId: string | null;
+  surveyId: string | null;
+  text: string;
+  raw: string;
+  at: number;
+}
+
+/** Decodes what nodemailer may have encoded (quoted-printable bodies, RFC 2047 subjects). */
+function decodeQp(s: string): string {
+  const bytes = Buffer.from(s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+  return bytes.toString('utf8');
+}
+function decodeHeader(v: string): string {
+  return v.replace(/=\?utf-8\?([bq])\?([^?]*)\?=\s*/gi, (_, enc: string, data: string) =>
+    enc.toLowerCase() === 'b' ? Buffer.from(data, 'base64').toString('utf8') : decodeQp(data.replace(/_/g, ' ')),
+  );
+}
+
+export function parseMail(raw: string): Omit<SinkMail, 'at'> {
+  const [head] = raw.split(/\r?\n\r?\n/);
+  const unfolded = head.replace(/\r?\n[ \t]+/g, ' ');
+  const header = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(unfolded)?.[1]?.trim() ?? '';
+  // The text/plain part (multipart/alternative): decode it whatever its transfer encoding.
+  const textPart = /Content-Type: text\/plain[^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*?Content-Transfer-Encoding: ([\w-]+)\r?\n\r?\n([\s\S]*?)\r?\n--/i.exec(raw);
+  let text = '';
+  if (textPart) {
+    const enc = textPart[1].toLowerCase();
+    text = enc === 'base64' ? Buffer.from(textPart[2].replace(/\s+/g, ''), 'base64').toString('utf8') : enc === 'quoted-printable' ? decodeQp(textPart[2]) : textPart[2];
+  }
+  return {
+    to: header('To').replace(/.*</, '').replace(/>.*/, ''),
+    subject: decodeHeader(header('Subject')),
+    messageId: header('Message-ID'),
+    ticketId: header('X-Keepdesk-Ticket') || null,
+    surveyId: header('X-Keepdesk-Survey') || null,
+    text,
+    raw,
+  };
+}
+
+export interface Sink {
+  port: number;
+  url: string;
+  mails: SinkMail[];
+  /** Fraction of sessions refused (at connect, at MAIL FROM, or after end-of-data, at random). */
+  refuseRate: number;
+  refused: number;
+  for(email: string): SinkMail[];
+  close(): Promise<void>;
+}
+
+/** A real SMTP server (smtp-server) on port 0 that keeps every accepted message. */
+export async function startSink(opts: { refuseRate?: number } = {}): Promise<Sink> {
+  const mails: SinkMail[] = [];
+  const sink = { mails, refuseRate: opts.refuseRate ?? 0, refused: 0 } as Sink;
+  const refuse = () => Math.random() < sink.refuseRate;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    size: 10 * 1024 * 1024,
+    onConnect(_session, cb) {
+      if (refuse()) {
+        sink.refused++;
+        const e = new Error('service not available, try later') as Error & { responseCode: number };
+        e.responseCode = 421;
+        return cb(e);
+      }
+      cb();
+    },
+    onMailFrom(_addr, _session, cb) {
+      if (refuse()) {
+        sink.refused++;
+        const e = new Error('try again later') as Error & { responseCode: number };
+        e.responseCode = 451;
+        return cb(e);
+      }
+      cb();
+    },
+    onData(stream, _session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        if (refuse()) {
+          sink.refused++;
+          const e = new Error('message refused, try again') as Error & { responseCode: number };
+          e.responseCode = 452;
+          return cb(e);
+        }
+        const raw = Buffer.concat(chunks).toString('utf8');
+        mails.push({ ...parseMail(raw), at: Date.now() });
+        cb();
+      });
+    },
+  });
+  server.on('error', () => undefined);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.server.address() as AddressInfo).port;
+  sink.port = port;
+  sink.url = `smtp://127.0.0.1:${port}`;
+  sink.for = (email: string) => mails.filter((m) => m.to.toLowerCase() === email.toLowerCase());
+  sink.close = () => new Promise<void>((r) => server.close(() => r()));
+  return sink;
+}
