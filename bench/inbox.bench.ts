@@ -124,6 +124,8 @@ interface Result {
   p50: number;
   p99: number;
   max: number;
+  /** From sending the POST to receipt: positive even when the event beats the HTTP response. */
+  e2e: { p50: number; p99: number; max: number };
   rss?: string;
 }
 
@@ -143,7 +145,7 @@ async function phase(
   await new Promise((r) => setTimeout(r, 2000)); // presence fan-out of 1,010 connects settles
   await Promise.all(clients.map((c) => ask(c, { cmd: 'report' }))); // drop warm-up samples
 
-  const sent = new Map<string, { at: number; teamIdx: number }>();
+  const sent = new Map<string, { at: number; posted: number }>();
   const total = SECONDS * RATE;
   const started = now();
   const inflight: Promise<void>[] = [];
@@ -151,10 +153,10 @@ async function phase(
     const due = started + (i * 1000) / RATE;
     const wait = due - now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const teamIdx = i % TEAMS;
+    const posted = now();
     inflight.push(
-      post(urls[i % urls.length], teamIdx).then((id) => {
-        if (id) sent.set(id, { at: now(), teamIdx });
+      post(urls[i % urls.length], i % TEAMS).then((id) => {
+        if (id) sent.set(id, { at: now(), posted });
       }),
     );
   }
@@ -163,12 +165,17 @@ async function phase(
   const reports = await Promise.all(clients.map((c) => ask<{ samples: [string, number][] }>(c, { cmd: 'report' })));
   await Promise.all(clients.map((c) => ask(c, { cmd: 'close' })));
   const lat: number[] = [];
-  for (const r of reports) for (const [id, t] of r.samples) {
-    const s = sent.get(id);
-    if (s) lat.push(t - s.at);
-  }
+  const e2e: number[] = [];
+  for (const r of reports)
+    for (const [id, t] of r.samples) {
+      const s = sent.get(id);
+      if (!s) continue;
+      lat.push(t - s.at);
+      e2e.push(t - s.posted);
+    }
   const s = summarize(lat);
-  return { label, tickets: sent.size, deliveries: lat.length, expected: sent.size * (AGENTS_PER_TEAM + SUPERVISORS), p50: s.p50, p99: s.p99, max: s.max };
+  const e = summarize(e2e);
+  return { label, tickets: sent.size, deliveries: lat.length, expected: sent.size * (AGENTS_PER_TEAM + SUPERVISORS), p50: s.p50, p99: s.p99, max: s.max, e2e: { p50: e.p50, p99: e.p99, max: e.max } };
 }
 
 async function main(): Promise<void> {
@@ -211,14 +218,14 @@ async function main(): Promise<void> {
       return r.status === 201 ? (r.body.id as string) : null;
     };
 
-    for (const instances of [1, 2]) {
+    for (const instances of (process.env.INBOX_BENCH_INSTANCES ?? '1,2').split(',').map(Number)) {
       const apis = [];
       for (let i = 0; i < instances; i++) apis.push(await startChild('api', env));
       const { apiKey } = await adminSession(apis[0].url!, env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
       let errors = 0;
       const apiPost = async (url: string, teamIdx: number) => {
         const r = await request(`${url}/api/tickets`, 'POST', { subject: 'bench', body: 'Where is my order?', customer: { email: `c${randomBytes(4).toString('hex')}@bench.localhost` }, teamId: teamIds[teamIdx] }, { 'x-api-key': apiKey });
-        if (r.status !== 201) errors++;
+        if (r.status !== 201 && errors++ < 3) console.error(`POST /api/tickets: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
         return r.status === 201 ? (r.body.id as string) : null;
       };
       const k = await phase(`Keepdesk, ${instances} API instance${instances > 1 ? 's' : ''}`, clients, apis.map((a) => a.url!), keepdeskAuths, apiPost);
@@ -238,12 +245,17 @@ async function main(): Promise<void> {
   }
   const f = (n: number) => n.toFixed(1);
   console.log(`\n/inbox: ${TEAMS * AGENTS_PER_TEAM} agents in ${TEAMS} teams + ${SUPERVISORS} supervisors (${CLIENT_PROCS} client processes), ${RATE} tickets/s for ${SECONDS} s; latency from HTTP 201 to ticket.created at each entitled socket\n`);
-  console.log('| run | tickets | deliveries (expected) | p50 | p99 | max | peak API RSS |');
-  console.log('|---|---|---|---|---|---|---|');
-  for (const r of results) console.log(`| ${r.label} | ${r.tickets} | ${r.deliveries} (${r.expected}) | ${f(r.p50)} ms | ${f(r.p99)} ms | ${f(r.max)} ms | ${r.rss ?? ''} |`);
+  console.log('(a negative figure: the event reached the socket before the HTTP response reached the client; "POST→receipt" counts from sending the request)\n');
+  console.log('| run | tickets | deliveries (expected) | 201→receipt p50 / p99 / max | POST→receipt p50 / p99 / max | peak API RSS |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of results) {
+    console.log(`| ${r.label} | ${r.tickets} | ${r.deliveries} (${r.expected}) | ${f(r.p50)} / ${f(r.p99)} / ${f(r.max)} ms | ${f(r.e2e.p50)} / ${f(r.e2e.p99)} / ${f(r.e2e.max)} ms | ${r.rss ?? ''} |`);
+  }
   for (let i = 0; i < results.length; i += 2) {
     const [k, r] = [results[i], results[i + 1]];
-    console.log(`\n${k.label} vs ${r.label}: p50 ×${(k.p50 / r.p50).toFixed(2)}, p99 ×${(k.p99 / r.p99).toFixed(2)} (target: p99 < 50 ms and ≤ 2× raw)`);
+    console.log(
+      `\n${k.label} vs ${r.label}: 201→receipt p99 ×${(k.p99 / r.p99).toFixed(2)}; POST→receipt p50 ×${(k.e2e.p50 / r.e2e.p50).toFixed(2)}, p99 ×${(k.e2e.p99 / r.e2e.p99).toFixed(2)} (target: p99 < 50 ms and ≤ 2× raw)`,
+    );
   }
 }
 

@@ -51,7 +51,11 @@ export interface Sink {
   mails: SinkMail[];
   /** Fraction of sessions refused (at connect, at MAIL FROM, or after end-of-data, at random). */
   refuseRate: number;
+  /** Where refusals happen (default: any of the three, at random). */
+  refuseAt: 'connect' | 'mail' | 'data' | 'any';
   refused: number;
+  /** Messages whose DATA began but never ended (the client vanished mid-message: nothing delivered). */
+  aborted: number;
   for(email: string): SinkMail[];
   close(): Promise<void>;
 }
@@ -59,15 +63,16 @@ export interface Sink {
 /** A real SMTP server (smtp-server) on port 0 that keeps every accepted message. */
 export async function startSink(opts: { refuseRate?: number } = {}): Promise<Sink> {
   const mails: SinkMail[] = [];
-  const sink = { mails, refuseRate: opts.refuseRate ?? 0, refused: 0 } as Sink;
-  const refuse = () => Math.random() < sink.refuseRate;
+  const sink = { mails, refuseRate: opts.refuseRate ?? 0, refuseAt: 'any', refused: 0, aborted: 0 } as Sink;
+  const inData = new Set<string>();
+  const refuse = (at: Sink['refuseAt']) => (sink.refuseAt === 'any' || sink.refuseAt === at) && Math.random() < sink.refuseRate;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
     logger: false,
     size: 10 * 1024 * 1024,
     onConnect(_session, cb) {
-      if (refuse()) {
+      if (refuse('connect')) {
         sink.refused++;
         const e = new Error('service not available, try later') as Error & { responseCode: number };
         e.responseCode = 421;
@@ -76,7 +81,7 @@ export async function startSink(opts: { refuseRate?: number } = {}): Promise<Sin
       cb();
     },
     onMailFrom(_addr, _session, cb) {
-      if (refuse()) {
+      if (refuse('mail')) {
         sink.refused++;
         const e = new Error('try again later') as Error & { responseCode: number };
         e.responseCode = 451;
@@ -84,11 +89,16 @@ export async function startSink(opts: { refuseRate?: number } = {}): Promise<Sin
       }
       cb();
     },
-    onData(stream, _session, cb) {
+    onClose(session) {
+      if (inData.delete(session.id)) sink.aborted++;
+    },
+    onData(stream, session, cb) {
       const chunks: Buffer[] = [];
+      inData.add(session.id);
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        if (refuse()) {
+        inData.delete(session.id);
+        if (refuse('data')) {
           sink.refused++;
           const e = new Error('message refused, try again') as Error & { responseCode: number };
           e.responseCode = 452;

@@ -43,6 +43,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class FeedReader implements BeforeApplicationShutdown {
   private readonly logger = new Logger(FeedReader.name);
   private cursor: bigint | null = null;
+  /** The cursor, or the last id broadcast while a round is half-way through its pages. */
+  private delivered = 0n;
   private sink: FeedSink | null = null;
   private pending: CatchUp[] = [];
   private dirty = true;
@@ -58,7 +60,7 @@ export class FeedReader implements BeforeApplicationShutdown {
 
   /** The last id this instance has delivered (every id up to it is final). */
   get position(): string {
-    return (this.cursor ?? 0n).toString();
+    return this.delivered.toString();
   }
 
   start(sink: FeedSink): void {
@@ -136,12 +138,16 @@ export class FeedReader implements BeforeApplicationShutdown {
       let after = this.cursor;
       for (;;) {
         const batch = await this.repo.between(after, target, PAGE, conn);
-        for (const e of batch) this.sink!.broadcast(e, roomsForEvent(e));
+        for (const e of batch) {
+          this.sink!.broadcast(e, roomsForEvent(e));
+          this.delivered = BigInt(e.id);
+        }
         if (batch.length < PAGE) break;
         after = BigInt(batch[batch.length - 1].id);
       }
       this.cursor = target;
     }
+    this.delivered = this.cursor;
     await this.serveCatchUps();
   }
 

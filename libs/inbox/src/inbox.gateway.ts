@@ -1,7 +1,8 @@
 import { BeforeApplicationShutdown, Inject, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { createAdapter } from '@socket.io/redis-adapter';
-import { APP_CONFIG, AppConfig, REDIS } from '@keepdesk/core';
+import { APP_CONFIG, AppConfig, Metrics, REDIS } from '@keepdesk/core';
+import { Gauge, Histogram } from 'prom-client';
 import { AuthTokens, IdentityRepository } from '@keepdesk/identity';
 import type Redis from 'ioredis';
 import { hostname } from 'node:os';
@@ -71,7 +72,19 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly repo: InboxRepository,
     private readonly presence: PresenceStore,
     private readonly viewing: ViewingStore,
-  ) {}
+    metrics: Metrics,
+  ) {
+    const sockets = () => this.ns?.sockets.size ?? 0;
+    new Gauge({ name: 'keepdesk_inbox_sockets', help: 'Inbox sockets connected to this instance', registers: [metrics.registry], collect() { this.set(sockets()); } });
+    this.lag = new Histogram({
+      name: 'keepdesk_inbox_feed_lag_seconds',
+      help: 'From the start of the transaction that wrote an event to its broadcast by this instance',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [metrics.registry],
+    });
+  }
+
+  private readonly lag: Histogram;
 
   afterInit(ns: Namespace): void {
     this.ns = ns;
@@ -86,7 +99,12 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       );
     });
     ns.on(EPHEMERAL, (m: Ephemeral) => this.deliverEphemeral(m));
-    this.reader.start({ broadcast: (e, rooms) => ns.local.to(rooms).emit(e.type, envelope(e)) });
+    this.reader.start({
+      broadcast: (e, rooms) => {
+        ns.local.to(rooms).emit(e.type, envelope(e));
+        this.lag.observe(Math.max(0, Date.now() - Date.parse(e.at)) / 1000);
+      },
+    });
     this.timer = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
     this.timer.unref();
   }
@@ -114,7 +132,9 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     let after: bigint | null = null;
     if (auth.lastEventId !== undefined && auth.lastEventId !== null && auth.lastEventId !== '') {
       const raw = String(auth.lastEventId);
-      if (!/^\d{1,19}$/.test(raw)) throw refusal('invalid', `auth.lastEventId must be an event id (a whole number), got "${raw.slice(0, 40)}"`);
+      if (!/^\d{1,19}$/.test(raw) || BigInt(raw) > 9223372036854775807n) {
+        throw refusal('invalid', `auth.lastEventId must be an event id (a whole number), got "${raw.slice(0, 40)}"`);
+      }
       after = BigInt(raw);
     }
     const state: SocketState = {

@@ -1,4 +1,4 @@
 export * from './inbox.module';
-export { PresenceStore, PRESENCE_LEASE_MS } from './presence.store';
+export { PresenceStore, RedisPresenceStore, PRESENCE_LEASE_MS } from './presence.store';
 export type { PresenceStatus } from './presence.store';
 export { envelope } from './inbox.gateway';

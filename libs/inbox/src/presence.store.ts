@@ -90,6 +90,7 @@ export class RedisPresenceStore extends PresenceStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly leaseMs = PRESENCE_LEASE_MS,
   ) {
     super();
   }
@@ -109,7 +110,7 @@ export class RedisPresenceStore extends PresenceStore {
       conn,
       status,
       String(now),
-      String(now + PRESENCE_LEASE_MS),
+      String(now + this.leaseMs),
       `${userId}|${conn}`,
       teamIds ? JSON.stringify(teamIds) : '',
     )) as [string, string] | null;

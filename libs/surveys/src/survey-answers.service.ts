@@ -48,7 +48,7 @@ export class SurveyAnswersService {
     const claims = check.claims!;
     const s = await this.repo.byId(this.repo.ds.manager, claims.surveyId);
     // Bound to one survey AND its ticket; a survey never sent has no valid link.
-    if (!s || s.ticket_id !== claims.ticketId || !s.expires_at || (s.state !== 'sent' && s.state !== 'sending')) {
+    if (!s || s.ticket_id !== claims.ticketId || !s.expires_at || s.state !== 'sent') {
       return { ok: false, page: this.problem(fallbackLocale, 'forged') };
     }
     const locale = resolveLocale(s.locale, fallbackLocale);

@@ -121,10 +121,19 @@ export function localeFromAcceptLanguage(header: string | undefined): Locale | n
   return null;
 }
 
+// Intl formatters are costly to build (tens of µs each) and a mail formats a dozen values: one per locale.
+const dateFormats = new Map<Locale, Intl.DateTimeFormat>();
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
 export function formatDate(locale: Locale, d: Date): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(d);
+  let f = dateFormats.get(locale);
+  if (!f) dateFormats.set(locale, (f = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' })));
+  return f.format(d);
 }
 
 export function formatNumber(locale: Locale, n: number | string, grouping = true): string {
-  return new Intl.NumberFormat(locale, { useGrouping: grouping }).format(Number(n));
+  const key = `${locale}|${grouping}`;
+  let f = numberFormats.get(key);
+  if (!f) numberFormats.set(key, (f = new Intl.NumberFormat(locale, { useGrouping: grouping })));
+  return f.format(Number(n));
 }

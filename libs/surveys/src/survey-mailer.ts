@@ -38,8 +38,13 @@ export class MailSendError extends Error {
 export interface MailerOptions {
   smtpUrl: string | null;
   outboxDir: string;
-  /** Hard limit for one send, connect to final reply; the connection is destroyed after it. */
+  /** Hard limit for one send, connect to end-of-data; the connection is destroyed after it. */
   sendTimeoutMs?: number;
+  /**
+   * Wait for the server's reply to end-of-data (default max(sendTimeoutMs, 60 s)). Longer than the
+   * rest on purpose: giving up here is the one outcome SMTP cannot resolve ("delivery unknown").
+   */
+  finalReplyTimeoutMs?: number;
   maxConnections?: number;
 }
 
@@ -60,11 +65,13 @@ export class SurveyMailer {
   private open = 0;
   private closed = false;
   private readonly timeoutMs: number;
+  private readonly finalReplyMs: number;
   private readonly max: number;
   private readonly smtp: ReturnType<typeof parseConnectionUrl> | null;
 
   constructor(private readonly opts: MailerOptions) {
     this.timeoutMs = opts.sendTimeoutMs ?? 20000;
+    this.finalReplyMs = opts.finalReplyTimeoutMs ?? Math.max(this.timeoutMs, 60000);
     this.max = opts.maxConnections ?? 10;
     this.smtp = opts.smtpUrl ? parseConnectionUrl(opts.smtpUrl) : null;
   }
@@ -122,7 +129,7 @@ export class SurveyMailer {
         if (phase === 'committing') void commitP.catch(() => undefined).then(fn);
         else fn();
       };
-      const timer = setTimeout(() => {
+      const onTimeout = () => {
         conn.kdBroken = true;
         conn.close();
         finish(() =>
@@ -132,7 +139,9 @@ export class SurveyMailer {
               : new MailSendError(`SMTP send timed out (${phase})`, phase === 'committing', 'no'),
           ),
         );
-      }, this.timeoutMs);
+      };
+      let timer = setTimeout(onTimeout, this.timeoutMs);
+      const finalReplyMs = this.finalReplyMs;
       const body = new Readable({
         read() {
           if (phase !== 'envelope') return;
@@ -149,6 +158,8 @@ export class SurveyMailer {
                 return;
               }
               phase = 'ended';
+              clearTimeout(timer);
+              timer = setTimeout(onTimeout, finalReplyMs);
               this.push(null);
             },
             (e: Error) => {

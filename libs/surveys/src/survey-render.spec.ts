@@ -1,3 +1,4 @@
+import { localeFromAcceptLanguage, normalizeLocale, resolveLocale } from './survey-i18n';
 import { renderFormPage, renderMail, renderProblemPage } from './survey-render';
 
 const base = {
@@ -46,5 +47,16 @@ describe('survey rendering', () => {
   it('problem pages say what is wrong', () => {
     expect(renderProblemPage('en', 'expired')).toContain('expired');
     expect(renderProblemPage('zh-CN', 'reused')).toContain('已作答');
+  });
+});
+
+describe('survey locales', () => {
+  it('maps customer tags to a supported locale, else the fallback, else English', () => {
+    expect(['zh', 'zh-CN', 'zh_cn', 'zh-Hans-CN', 'zh-TW'].map(normalizeLocale)).toEqual(['zh-CN', 'zh-CN', 'zh-CN', 'zh-CN', 'zh-CN']);
+    expect(['en', 'en-GB', 'EN-us'].map(normalizeLocale)).toEqual(['en', 'en', 'en']);
+    expect(normalizeLocale('fr-FR')).toBeNull();
+    expect(resolveLocale('fr-FR', 'zh-CN')).toBe('zh-CN');
+    expect(resolveLocale(null, null)).toBe('en');
+    expect(localeFromAcceptLanguage('fr-CH, zh-CN;q=0.9, en;q=0.8')).toBe('zh-CN');
   });
 });

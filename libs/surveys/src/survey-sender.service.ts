@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, JobName, QueueService } from '@keepdesk/core';
+import { APP_CONFIG, AppConfig, inTransaction, JobName, QueueService } from '@keepdesk/core';
 import { WebhooksService } from '@keepdesk/webhooks';
 import { join } from 'node:path';
 import { surveyReminderJobId } from './survey-hooks';
@@ -74,7 +74,7 @@ export class SurveySender implements OnApplicationShutdown {
   async send(ticketId: string): Promise<SendResult> {
     const claimId = randomUUID();
     const ds = this.repo.ds;
-    const prepared = await ds.transaction(async (tx) => {
+    const prepared = await inTransaction(ds, async (tx, afterCommit) => {
       const s = await this.repo.lockForSend(tx, ticketId);
       if (!s) return { done: 'missing' as SendResult };
       const now = new Date(s.db_now);
@@ -134,7 +134,7 @@ export class SurveySender implements OnApplicationShutdown {
       };
       if (settings.channel === 'webhook') {
         // One transaction: the delivery is owed exactly when the survey is recorded sent.
-        await this.webhooks.emit(tx, 'survey.requested', this.webhookPayload(survey, false), { eventId: `survey.requested.${s.id}` });
+        await this.webhooks.emit(tx, 'survey.requested', this.webhookPayload(survey, false), { eventId: `survey.requested.${s.id}`, afterCommit });
         await this.repo.markSent(tx, s.id, claimId, null, true);
         return { done: 'sent' as SendResult, survey };
       }
@@ -176,8 +176,8 @@ export class SurveySender implements OnApplicationShutdown {
       return s.reminder_state ?? (s.score !== null ? 'answered' : 'not_due');
     }
     if (s.channel === 'webhook') {
-      await this.repo.ds.transaction(async (tx) => {
-        await this.webhooks.emit(tx, 'survey.reminder', this.webhookPayload(s, true), { eventId: `survey.reminder.${s.id}` });
+      await inTransaction(this.repo.ds, async (tx, afterCommit) => {
+        await this.webhooks.emit(tx, 'survey.reminder', this.webhookPayload(s, true), { eventId: `survey.reminder.${s.id}`, afterCommit });
         await tx.query(`UPDATE surveys SET reminder_state = 'sent', reminder_sent_at = now() WHERE id = $1 AND reminder_claim_id = $2`, [s.id, claimId]);
       });
       return 'sent';

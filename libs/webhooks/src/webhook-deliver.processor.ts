@@ -58,7 +58,8 @@ export class WebhookDeliverProcessor implements JobHandler<JobName.WebhookDelive
       await this.repo.finish(d.id, { status: 'delivered', code, error: null, retryInSeconds: 0 });
       return 'delivered';
     }
-    const last = meta.attemptsMade + 1 >= MAX_ATTEMPTS;
+    // Counted on the row too: a job re-queued by the sweep starts BullMQ's count afresh.
+    const last = Math.max(meta.attemptsMade + 1, d.attempts) >= MAX_ATTEMPTS;
     await this.repo.finish(d.id, { status: last ? 'failed' : 'pending', code, error, retryInSeconds: 2 ** meta.attemptsMade });
     if (last) return 'failed';
     throw new Error(`webhook delivery ${d.id} failed: ${error}`);

@@ -2,7 +2,6 @@ import { Injectable, Logger } from '@nestjs/common';
 import { FeedEvent, inTransaction, Metrics } from '@keepdesk/core';
 import { NewTicketEvent, TicketChange, TicketEventsService, TicketHooks, TicketPriority, TicketsRepository, TICKET_PRIORITIES } from '@keepdesk/tickets';
 import { DataSource, EntityManager } from 'typeorm';
-import { SlaPolicyRepository } from '../policies/sla-policy.repository';
 import { SlaNotifications } from '../sla-notifications';
 import { SlaEscalation } from '../sla.entities';
 import { breachData, slaEvent } from './sla-engine.service';
@@ -11,20 +10,35 @@ import { FiredTimer, SlaTimerRepository } from './sla-timer.repository';
 export type FireKind = 'warning' | 'breach';
 export type FireOutcome = { result: 'fired'; latenessMs: number } | { result: 'stale' } | { result: 'early'; waitMs: number };
 
+interface Pending {
+  timerId: string;
+  version: number;
+  kind: FireKind;
+  resolve(o: FireOutcome): void;
+  reject(e: unknown): void;
+}
+
+// Fires due at the same moment share one transaction: at thousands of deadlines a second the cost
+// is round trips, not rows. A batch closes after MAX_BATCH fires or one event-loop turn.
+const MAX_BATCH = 200;
+const MAX_FLUSHES_IN_FLIGHT = 4;
+
 /**
- * Fires one warning or breach. Idempotent: the conditional UPDATE on (id, version, state) lets exactly
- * one transaction through, whoever calls (the job, its retry, a second worker, the reconciler).
- * The inbox event, the outbound notification and any escalation commit in that same transaction.
+ * Fires warnings and breaches. Idempotent: the conditional UPDATE on (id, version, state) lets each
+ * fire through once, whoever calls (the job, its retry, a second worker, the reconciler). The inbox
+ * event, the outbound notification and any escalation commit in that same transaction.
  */
 @Injectable()
 export class SlaFireService {
   private readonly logger = new Logger(SlaFireService.name);
   private readonly fired;
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private inFlight = 0;
 
   constructor(
     private readonly db: DataSource,
     private readonly timers: SlaTimerRepository,
-    private readonly policies: SlaPolicyRepository,
     private readonly events: TicketEventsService,
     private readonly notifications: SlaNotifications,
     private readonly tickets: TicketsRepository,
@@ -34,37 +48,91 @@ export class SlaFireService {
     this.fired = metrics.counter('keepdesk_sla_fired_total', 'SLA warnings and breaches fired', ['kind']);
   }
 
-  async fire(timerId: string, version: number, kind: FireKind): Promise<FireOutcome> {
-    const now = new Date();
-    const changes: TicketChange[] = [];
-    const out = await inTransaction(this.db, async (tx, afterCommit) => {
-      const fired = kind === 'breach' ? await this.breach(tx, timerId, version, now) : await this.timers.markWarned(tx, timerId, version, now);
-      if (!fired) return null;
-      const event = slaEvent(kind === 'breach' ? 'sla.breached' : 'sla.warning', fired, kind === 'breach' ? breachData(fired) : { ...breachData(fired), warnAt: fired.warnAt?.toISOString() ?? null, breachedAt: undefined });
-      await this.notifications.enqueue(tx, event, afterCommit);
-      const extra: NewTicketEvent[] = [];
-      if (kind === 'breach' && fired.policyId) {
-        const policy = await this.policies.byId(tx, fired.policyId);
-        if (policy?.escalation) {
-          const change = await this.escalate(tx, fired, policy.escalation, now, extra);
-          if (change) changes.push(change);
-        }
-      }
-      const written = await this.events.appendIn(tx, [event, ...extra]);
-      return { fired, written };
+  fire(timerId: string, version: number, kind: FireKind): Promise<FireOutcome> {
+    return new Promise<FireOutcome>((resolve, reject) => {
+      this.queue.push({ timerId, version, kind, resolve, reject });
+      this.pump();
     });
-    if (!out) return this.whyNot(timerId, version, kind, now);
-    await this.events.publish(out.written as FeedEvent[]);
-    for (const c of changes) await this.hooks.runAfterCommit(c);
-    this.fired.inc({ kind });
-    const due = kind === 'breach' ? out.fired.dueAt : (out.fired.warnAt ?? out.fired.dueAt);
-    return { result: 'fired', latenessMs: now.getTime() - due.getTime() };
   }
 
-  private async breach(tx: EntityManager, timerId: string, version: number, now: Date): Promise<FiredTimer | undefined> {
-    // Ticket row first, as a ticket change does: an escalation then writes the ticket without deadlock.
-    if (!(await this.timers.lockTicketOfLiveTimer(tx, timerId, version))) return undefined;
-    return this.timers.markBreached(tx, timerId, version, now);
+  private pump(): void {
+    if (this.queue.length >= MAX_BATCH) this.drain();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.drain();
+      });
+    }
+  }
+
+  private drain(): void {
+    while (this.queue.length && this.inFlight < MAX_FLUSHES_IN_FLIGHT) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      this.inFlight++;
+      void this.flush(batch).finally(() => {
+        this.inFlight--;
+        if (this.queue.length) this.pump();
+      });
+    }
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    try {
+      const outcomes = await this.fireBatch(batch);
+      batch.forEach((p, i) => p.resolve(outcomes[i]));
+    } catch (e) {
+      if (batch.length === 1) {
+        batch[0].reject(e);
+        return;
+      }
+      // One bad fire must not hold up the others: retry them one by one.
+      this.logger.warn(`SLA fire batch of ${batch.length} failed, retrying singly: ${(e as Error).message}`);
+      for (const p of batch) await this.flush([p]);
+    }
+  }
+
+  private async fireBatch(batch: Pending[]): Promise<FireOutcome[]> {
+    const now = new Date();
+    const changes: TicketChange[] = [];
+    const { firedByKey, written } = await inTransaction(this.db, async (tx, afterCommit) => {
+      const breaches = batch.filter((p) => p.kind === 'breach');
+      const warnings = batch.filter((p) => p.kind === 'warning');
+      const firedB = breaches.length ? await this.timers.markBreached(tx, breaches, now) : [];
+      const firedW = warnings.length ? await this.timers.markWarned(tx, warnings, now) : [];
+      const events: NewTicketEvent[] = [];
+      const firedByKey = new Map<string, FiredTimer>();
+      for (const f of firedB) {
+        firedByKey.set(`breach.${f.id}.${f.version - 1}`, f);
+        events.push(slaEvent('sla.breached', f, breachData(f)));
+      }
+      for (const f of firedW) {
+        firedByKey.set(`warning.${f.id}.${f.version}`, f);
+        events.push(slaEvent('sla.warning', f, { ...breachData(f), breachedAt: undefined, warnAt: f.warnAt?.toISOString() ?? null }));
+      }
+      for (const e of events) await this.notifications.enqueue(tx, e, afterCommit);
+      for (const f of firedB) {
+        if (!f.escalation) continue;
+        const change = await this.escalate(tx, f, f.escalation, now, events);
+        if (change) changes.push(change);
+      }
+      return { firedByKey, written: await this.events.appendIn(tx, events) };
+    });
+    await this.events.publish(written as FeedEvent[]);
+    for (const c of changes) await this.hooks.runAfterCommit(c);
+    const outcomes: FireOutcome[] = [];
+    for (const p of batch) {
+      const f = firedByKey.get(`${p.kind}.${p.timerId}.${p.version}`);
+      if (f) {
+        firedByKey.delete(`${p.kind}.${p.timerId}.${p.version}`);
+        this.fired.inc({ kind: p.kind });
+        const due = p.kind === 'breach' ? f.dueAt : (f.warnAt ?? f.dueAt);
+        outcomes.push({ result: 'fired', latenessMs: now.getTime() - due.getTime() });
+      } else {
+        outcomes.push(await this.whyNot(p.timerId, p.version, p.kind, now));
+      }
+    }
+    return outcomes;
   }
 
   /** Nothing fired: the job is stale (normal) or came early (clock skew between hosts). */

@@ -49,7 +49,7 @@ export class SlaReconciler {
       const now = Date.now();
       const overdue = page.filter((f) => f.at.getTime() <= now - graceMs);
       const upcoming = page.filter((f) => f.at.getTime() > now - graceMs);
-      await this.scheduler.schedule(upcoming, now);
+      await this.scheduler.schedule(upcoming);
       scheduled += upcoming.length;
       firedDirectly += await this.fireAll(overdue);
       if (page.length < PAGE) break;
@@ -58,20 +58,16 @@ export class SlaReconciler {
     return { scheduled, firedDirectly };
   }
 
+  /** SlaFireService batches these into a few transactions. */
   private async fireAll(fires: DueFire[]): Promise<number> {
-    let fired = 0;
-    const CONCURRENCY = 8;
-    for (let i = 0; i < fires.length; i += CONCURRENCY) {
-      const results = await Promise.all(
-        fires.slice(i, i + CONCURRENCY).map((f) =>
-          this.firer.fire(f.timerId, f.version, f.kind).catch((e: Error) => {
-            this.logger.warn(`firing ${f.kind} of timer ${f.timerId} failed: ${e.message}`);
-            return { result: 'stale' as const };
-          }),
-        ),
-      );
-      fired += results.filter((r) => r.result === 'fired').length;
-    }
-    return fired;
+    const results = await Promise.all(
+      fires.map((f) =>
+        this.firer.fire(f.timerId, f.version, f.kind).catch((e: Error) => {
+          this.logger.warn(`firing ${f.kind} of timer ${f.timerId} failed: ${e.message}`);
+          return { result: 'stale' as const };
+        }),
+      ),
+    );
+    return results.filter((r) => r.result === 'fired').length;
   }
 }

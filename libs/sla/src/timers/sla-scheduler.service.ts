@@ -26,9 +26,12 @@ export class SlaScheduler {
 
   constructor(private readonly queues: QueueService) {}
 
-  async schedule(fires: DueFire[], now = Date.now()): Promise<void> {
-    const CHUNK = 2000;
+  async schedule(fires: DueFire[]): Promise<void> {
+    // BullMQ counts a delay from the moment the job is added, so each chunk takes the clock afresh:
+    // queueing 100,000 jobs takes seconds, which a single `now` would add to the last deadlines.
+    const CHUNK = 500;
     for (let i = 0; i < fires.length; i += CHUNK) {
+      const now = Date.now();
       await this.queues.addBulk(
         JobName.SlaFire,
         fires.slice(i, i + CHUNK).map((f) => ({

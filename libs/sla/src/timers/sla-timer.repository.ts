@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { affected, one, rows } from '@keepdesk/core';
 import { EntityManager } from 'typeorm';
 import type { SlaTarget, SlaTimer, SlaTimerState } from '../business-time';
+import type { SlaEscalation } from '../sla.entities';
 
 /** A timer as stored: the pure SlaTimer plus where it belongs. */
 export interface StoredTimer extends SlaTimer {
@@ -146,60 +147,63 @@ export class SlaTimerRepository {
   }
 
   /**
-   * Locks the ticket, then re-checks the timer: the same lock order as a ticket change (ticket row,
-   * then its timers), so an escalation that writes the ticket cannot deadlock with it.
+   * Breaches, exactly once: only the transaction that moves a (timer, version) from active to
+   * breached gets its row back; a retry, a second worker or the reconciler get none. `breached_at`
+   * is the deadline itself, not the moment a worker noticed. The tickets are locked first, in id
+   * order (the `lk` CTE runs before the UPDATE that depends on it): the same order as a ticket change
+   * (ticket, then its timers), so an escalation that then writes the ticket cannot deadlock, and two
+   * batches cannot deadlock with each other. One round trip for a whole batch.
    */
-  async lockTicketOfLiveTimer(tx: EntityManager, timerId: string, version: number): Promise<boolean> {
-    const r = await one(
+  async markBreached(tx: EntityManager, fires: { timerId: string; version: number }[], now: Date): Promise<(FiredTimer & { escalation: SlaEscalation | null })[]> {
+    const r = await rows(
       tx,
-      `SELECT t.id FROM tickets t JOIN sla_timers s ON s.ticket_id = t.id
-       WHERE s.id = $1 AND s.version = $2 AND s.state = 'active' FOR UPDATE OF t`,
-      [timerId, version],
+      `WITH req AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS r(id, version)),
+       lk AS (
+         SELECT t.id, t.team_id, t.assignee_id, t.priority FROM tickets t
+          WHERE t.id IN (SELECT s.ticket_id FROM sla_timers s JOIN req ON req.id = s.id AND req.version = s.version
+                          WHERE s.state = 'active' AND s.due_at <= $3)
+          ORDER BY t.id
+          FOR UPDATE),
+       u AS (
+         UPDATE sla_timers s SET state = 'breached', breached_at = s.due_at, version = s.version + 1, updated_at = now()
+           FROM req
+          WHERE s.id = req.id AND s.version = req.version AND s.state = 'active' AND s.due_at <= $3 AND s.ticket_id IN (SELECT id FROM lk)
+          RETURNING s.id, s.ticket_id, s.target, s.policy_id, s.due_at, s.warn_at, s.breached_at, s.version)
+       SELECT u.*, lk.team_id, lk.assignee_id, lk.priority, p.escalation
+         FROM u JOIN lk ON lk.id = u.ticket_id LEFT JOIN sla_policies p ON p.id = u.policy_id`,
+      [fires.map((f) => f.timerId), fires.map((f) => f.version), now],
     );
-    return !!r;
+    return r.map((x) => ({ ...toFired(x), escalation: x.escalation ?? null }));
+  }
+
+  /** Warnings, exactly once: `warned_at` goes from null to set once per schedule version. */
+  async markWarned(tx: EntityManager, fires: { timerId: string; version: number }[], now: Date): Promise<FiredTimer[]> {
+    const r = await rows(
+      tx,
+      `WITH req AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS r(id, version)),
+       u AS (
+         UPDATE sla_timers s SET warned_at = $3, updated_at = now()
+           FROM req
+          WHERE s.id = req.id AND s.version = req.version AND s.state = 'active' AND s.warned_at IS NULL AND s.warn_at <= $3 AND s.warn_at < s.due_at
+          RETURNING s.id, s.ticket_id, s.target, s.policy_id, s.due_at, s.warn_at, s.breached_at, s.version)
+       SELECT u.*, t.team_id, t.assignee_id, t.priority FROM u JOIN tickets t ON t.id = u.ticket_id`,
+      [fires.map((f) => f.timerId), fires.map((f) => f.version), now],
+    );
+    return r.map(toFired);
   }
 
   /**
-   * The breach, exactly once: only the transaction that moves this version from active to breached
-   * gets a row back; a retry, a second worker or the reconciler get none. `breached_at` is the
-   * deadline itself, not the moment a worker noticed.
+   * What is due by `until` (warnings not yet sent, breaches), in instant order, for scheduling or
+   * firing. Instants are cut to the millisecond so that the keyset cursor (a JS Date) round-trips.
    */
-  async markBreached(tx: EntityManager, timerId: string, version: number, now: Date): Promise<FiredTimer | undefined> {
-    const r = await one(
-      tx,
-      `WITH u AS (
-         UPDATE sla_timers SET state = 'breached', breached_at = due_at, version = version + 1, updated_at = now()
-         WHERE id = $1 AND version = $2 AND state = 'active' AND due_at <= $3
-         RETURNING id, ticket_id, target, policy_id, due_at, warn_at, breached_at, version)
-       SELECT u.*, t.team_id, t.assignee_id, t.priority FROM u JOIN tickets t ON t.id = u.ticket_id`,
-      [timerId, version, now],
-    );
-    return r ? toFired(r) : undefined;
-  }
-
-  /** The warning, exactly once: `warned_at` goes from null to set once per schedule version. */
-  async markWarned(tx: EntityManager, timerId: string, version: number, now: Date): Promise<FiredTimer | undefined> {
-    const r = await one(
-      tx,
-      `WITH u AS (
-         UPDATE sla_timers SET warned_at = $3, updated_at = now()
-         WHERE id = $1 AND version = $2 AND state = 'active' AND warned_at IS NULL AND warn_at <= $3 AND warn_at < due_at
-         RETURNING id, ticket_id, target, policy_id, due_at, warn_at, breached_at, version)
-       SELECT u.*, t.team_id, t.assignee_id, t.priority FROM u JOIN tickets t ON t.id = u.ticket_id`,
-      [timerId, version, now],
-    );
-    return r ? toFired(r) : undefined;
-  }
-
-  /** What is due by `until` (warnings not yet sent, breaches), in instant order, for scheduling or firing. */
   async dueBy(m: EntityManager, until: Date, limit: number, after?: { at: Date; timerId: string; kind: string }): Promise<DueFire[]> {
     const r = await rows(
       m,
       `SELECT * FROM (
-         SELECT id AS timer_id, version, 'breach' AS kind, due_at AS at FROM sla_timers
+         SELECT id AS timer_id, version, 'breach' AS kind, date_trunc('milliseconds', due_at) AS at FROM sla_timers
           WHERE state = 'active' AND due_at <= $1
          UNION ALL
-         SELECT id, version, 'warning', warn_at FROM sla_timers
+         SELECT id, version, 'warning', date_trunc('milliseconds', warn_at) FROM sla_timers
           WHERE state = 'active' AND warned_at IS NULL AND warn_at <= $1 AND warn_at < due_at
        ) d
        WHERE $3::timestamptz IS NULL OR (d.at, d.timer_id, d.kind) > ($3::timestamptz, $4::uuid, $5::text)
