@@ -141,6 +141,8 @@ async function slaRun(redisUrl: string, prefix: string) {
         [dues.slice(i, i + 20000), i],
       );
     }
+    // As after any bulk load: fresh statistics, or the planner takes the 100,000-row tables for empty.
+    await pool.query(`ANALYZE tickets; ANALYZE sla_timers`);
     const insertedIn = (Date.now() - t0) / 1000;
     progress(`${N} tickets and timers inserted in ${insertedIn.toFixed(1)} s`);
     // Queue through the scheduler, as the reconciler does at start (paged by due instant).

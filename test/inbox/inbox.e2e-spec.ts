@@ -123,7 +123,7 @@ describe('live inbox (SPEC "Live inbox") across two API instances', () => {
     // Then live: more overlapping writes; the whole stream equals the log for this team, once each, in order.
     const live = await concurrently(5, Array.from({ length: 10 }, () => () => newTicket(a, key, { teamId: team.id })));
     await again.waitUntil(() => live.every((t) => again.events.some((e) => e.ticketId === t.id)), 'live tickets');
-    const log = await db().query(`SELECT id::text FROM ticket_events WHERE team_id = $1 AND id > $2 ORDER BY id`, [team.id, seen.id]);
+    const log = await db().query(`SELECT e.id::text AS id FROM ticket_events e WHERE e.team_id = $1 AND e.id > $2 ORDER BY e.id`, [team.id, seen.id]);
     expect(ids(again.durable())).toEqual(log.rows.map((r: { id: string }) => r.id));
   });
 

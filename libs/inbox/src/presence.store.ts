@@ -35,7 +35,7 @@ export abstract class PresenceStore implements OnlineAgentsSource {
 }
 
 // KEYS: conns zset (conn -> expiry), statuses hash (conn -> status), aggregate key, leases zset, teams key
-// ARGV: op (set|del|touch), conn, status, now, expiresAt, leaseMember, teamsJson
+// ARGV: op (set|del), conn, status, now, expiresAt, leaseMember, teamsJson
 const UPDATE = `
 local z, h, st, leases, teams = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local op, conn, status, now, exp, member, teamsJson = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
@@ -44,12 +44,6 @@ if op == 'set' then
   redis.call('HSET', h, conn, status)
   redis.call('ZADD', leases, exp, member)
   if teamsJson ~= '' then redis.call('SET', teams, teamsJson) end
-elseif op == 'touch' then
-  if redis.call('ZSCORE', z, conn) then
-    redis.call('ZADD', z, exp, conn)
-    redis.call('ZADD', leases, exp, member)
-  end
-  return false
 else
   redis.call('ZREM', z, conn)
   redis.call('HDEL', h, conn)
@@ -100,7 +94,7 @@ export class RedisPresenceStore extends PresenceStore {
     return [`${p}:conns:${userId}`, `${p}:status:${userId}`, `${p}:agg:${userId}`, `${p}:leases`, `${p}:teams:${userId}`];
   }
 
-  private async run(op: 'set' | 'del' | 'touch', userId: string, conn: string, status = '', teamIds?: string[]): Promise<PresenceChange | null> {
+  private async run(op: 'set' | 'del', userId: string, conn: string, status = '', teamIds?: string[]): Promise<PresenceChange | null> {
     const now = Date.now();
     const r = (await this.redis.eval(
       UPDATE,
@@ -126,8 +120,17 @@ export class RedisPresenceStore extends PresenceStore {
     return this.run('del', userId, conn);
   }
 
+  /** One pipelined round trip for all of this instance's connections; XX: a removed lease stays removed. */
   async refresh(conns: { userId: string; conn: string }[]): Promise<void> {
-    await Promise.all(conns.map((c) => this.run('touch', c.userId, c.conn)));
+    if (!conns.length) return;
+    const expiresAt = Date.now() + this.leaseMs;
+    const p = this.redis.pipeline();
+    for (const c of conns) {
+      const [z, , , leases] = this.keys(c.userId);
+      p.zadd(z, 'XX', expiresAt, c.conn);
+      p.zadd(leases, 'XX', expiresAt, `${c.userId}|${c.conn}`);
+    }
+    await p.exec();
   }
 
   async sweep(): Promise<PresenceChange[]> {

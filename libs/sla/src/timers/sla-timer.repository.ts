@@ -159,18 +159,20 @@ export class SlaTimerRepository {
       tx,
       `WITH req AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS r(id, version)),
        lk AS (
-         SELECT t.id, t.team_id, t.assignee_id, t.priority FROM tickets t
-          WHERE t.id IN (SELECT s.ticket_id FROM sla_timers s JOIN req ON req.id = s.id AND req.version = s.version
-                          WHERE s.state = 'active' AND s.due_at <= $3)
+         SELECT s.id AS timer_id, s.version, t.id, t.team_id, t.assignee_id, t.priority
+           FROM req JOIN sla_timers s ON s.id = req.id AND s.version = req.version JOIN tickets t ON t.id = s.ticket_id
+          WHERE s.state = 'active' AND s.due_at <= $3
           ORDER BY t.id
-          FOR UPDATE),
+          FOR UPDATE OF t),
        u AS (
+         -- Joined on the primary key only: the state/version re-check runs on the row as it is after
+         -- the lock wait, and the planner is never tempted by the partial due index.
          UPDATE sla_timers s SET state = 'breached', breached_at = s.due_at, version = s.version + 1, updated_at = now()
-           FROM req
-          WHERE s.id = req.id AND s.version = req.version AND s.state = 'active' AND s.due_at <= $3 AND s.ticket_id IN (SELECT id FROM lk)
+           FROM lk
+          WHERE s.id = lk.timer_id AND s.version = lk.version AND s.state = 'active'
           RETURNING s.id, s.ticket_id, s.target, s.policy_id, s.due_at, s.warn_at, s.breached_at, s.version)
        SELECT u.*, lk.team_id, lk.assignee_id, lk.priority, p.escalation
-         FROM u JOIN lk ON lk.id = u.ticket_id LEFT JOIN sla_policies p ON p.id = u.policy_id`,
+         FROM u JOIN lk ON lk.timer_id = u.id LEFT JOIN sla_policies p ON p.id = u.policy_id`,
       [fires.map((f) => f.timerId), fires.map((f) => f.version), now],
     );
     return r.map((x) => ({ ...toFired(x), escalation: x.escalation ?? null }));
