@@ -116,12 +116,15 @@ async function slaRun(redisUrl: string, prefix: string) {
   const db = await scratchDatabase('sla');
   progress('scratch database migrated');
   const pool = new Pool({ connectionString: db.url, max: 4 });
-  const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, JWT_SECRET: randomBytes(24).toString('hex'), SLA_RECONCILE_MS: '30000' };
+  const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, JWT_SECRET: randomBytes(24).toString('hex'), SLA_RECONCILE_MS: process.env.SLA_RECONCILE_MS ?? '30000' };
   const config = loadConfig({ ...process.env, ...env });
   const ds: DataSource = await createDataSource({ url: db.url, poolSize: 4 }).initialize();
   const queues = new QueueService(queueConnectionFor(config), config);
   let worker: ChildProcess | null = null;
   try {
+    // A running system: the worker is up (its start-up rebuild finds nothing), then the timers come.
+    worker = await startWorker(env);
+    progress('worker started');
     const start = Date.now() + LEAD_S * 1000;
     const t0 = Date.now();
     // One customer, N tickets, one active first-response timer each (no warning: breaches only).
@@ -160,8 +163,6 @@ async function slaRun(redisUrl: string, prefix: string) {
     }
     const queuedIn = (Date.now() - t1) / 1000;
     progress(`${queued} jobs queued in ${queuedIn.toFixed(1)} s`);
-    worker = await startWorker(env);
-    progress('worker started');
     const until = start + (WINDOW_S + DRAIN_S) * 1000;
     let breached = 0;
     while (Date.now() < until) {
@@ -175,6 +176,17 @@ async function slaRun(redisUrl: string, prefix: string) {
          FROM ticket_events e JOIN sla_timers s ON s.id = (e.data->>'timerId')::uuid WHERE e.type = 'sla.breached'`,
       )
     ).rows.map((r: { ms: string }) => Number(r.ms));
+    // Lateness over the window, 10 s buckets of deadline: shows a stall (e.g. a reconcile run) as a bump.
+    const buckets = (
+      await pool.query(
+        `SELECT floor(extract(epoch FROM s.due_at - to_timestamp($1 / 1000.0)) / 10)::int AS b,
+                round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM e.created_at - s.due_at) * 1000))::int AS p50,
+                round(max(extract(epoch FROM e.created_at - s.due_at) * 1000))::int AS max
+           FROM ticket_events e JOIN sla_timers s ON s.id = (e.data->>'timerId')::uuid WHERE e.type = 'sla.breached' GROUP BY 1 ORDER BY 1`,
+        [start],
+      )
+    ).rows.map((r: { b: number; p50: number; max: number }) => `${r.b * 10}s:${r.p50}/${r.max}`);
+    progress(`lateness p50/max by deadline bucket: ${buckets.join(' ')}`);
     const dup = (
       await pool.query(`SELECT count(*)::int AS n FROM (SELECT data->>'timerId' FROM ticket_events WHERE type = 'sla.breached' GROUP BY 1 HAVING count(*) > 1) d`)
     ).rows[0].n;

@@ -93,4 +93,20 @@ describe('ticket lifecycle (SPEC "Tickets")', () => {
     const ticket = await api.http().get(`/api/tickets/${first.body.ticketId}`).set(bearer(admin));
     expect(ticket.body.channel).toBe('email');
   });
+
+  it('round-robin takes turns among available agents of the team and respects capacity', async () => {
+    const t = await newTeam(api, admin);
+    const a = await newAgent(api, admin, { teamIds: [t.id], capacity: 1, available: true });
+    const b = await newAgent(api, admin, { teamIds: [t.id], capacity: 1, available: true });
+    await newAgent(api, admin, { teamIds: [t.id], capacity: 5, available: false }); // neither online nor available
+    const made = await Promise.all([1, 2, 3].map(() => newTicket(api, key, { teamId: t.id })));
+    const assignees = made.map((x) => x.assigneeId);
+    expect(assignees.filter((x) => x === a.id)).toHaveLength(1);
+    expect(assignees.filter((x) => x === b.id)).toHaveLength(1);
+    expect(assignees.filter((x) => x === null)).toHaveLength(1);
+    // solving frees capacity: the next ticket goes to the agent whose ticket was solved
+    const ofA = made.find((x) => x.assigneeId === a.id);
+    await api.http().patch(`/api/tickets/${ofA.id}`).set(bearer(admin)).send({ status: 'solved' });
+    expect((await newTicket(api, key, { teamId: t.id })).assigneeId).toBe(a.id);
+  });
 });

@@ -89,18 +89,21 @@ export class FeedReader implements BeforeApplicationShutdown {
     this.conn = null;
   }
 
+  /** Sleeps until wake() or the timeout, whichever comes first. */
+  private async nap(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wakeUp = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    this.wakeUp = null;
+  }
+
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      if (!this.dirty) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, POLL_MS);
-          this.wakeUp = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-        this.wakeUp = null;
-      }
+      if (!this.dirty) await this.nap(POLL_MS);
       if (this.stopped) break;
       this.dirty = false;
       try {
@@ -131,8 +134,9 @@ export class FeedReader implements BeforeApplicationShutdown {
       let pause = 1;
       while (writers.length && !this.stopped) {
         await this.serveCatchUps();
-        await sleep(pause);
-        pause = Math.min(pause * 2, 20);
+        // A writer that commits publishes, which wakes us at once; the timeout covers rollbacks.
+        await this.nap(pause);
+        pause = Math.min(pause * 2, 50);
         writers = await this.repo.stillWriting(writers, conn);
       }
       let after = this.cursor;

@@ -12,21 +12,29 @@ export class AssignmentService {
   constructor(private readonly online: OnlineAgents) {}
 
   async pickAssignee(tx: EntityManager, teamId: string): Promise<string | null> {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('assign:' || $1))`, [teamId]);
-    const candidates = await rows<{ id: string; available: boolean }>(
+    // Presence is asked before the team lock is taken, so the lock never waits on Redis.
+    const members = await rows<{ id: string }>(
       tx,
-      `SELECT u.id, u.available
-       FROM team_members tm JOIN users u ON u.id = tm.user_id
-       WHERE tm.team_id = $1 AND u.active AND u.role IN ('agent', 'supervisor')
-         AND (SELECT count(*) FROM tickets t WHERE t.assignee_id = u.id AND t.status IN ('new', 'open', 'pending', 'on_hold')) < u.capacity
-       ORDER BY u.last_assigned_at NULLS FIRST, u.id`,
+      `SELECT u.id FROM team_members tm JOIN users u ON u.id = tm.user_id
+       WHERE tm.team_id = $1 AND u.active AND u.role IN ('agent', 'supervisor')`,
       [teamId],
     );
-    if (!candidates.length) return null;
-    const online = await this.online.onlineAmong(candidates.map((c) => c.id));
-    const pick = candidates.find((c) => c.available || online.has(c.id));
-    if (!pick) return null;
-    await tx.query(`UPDATE users SET last_assigned_at = clock_timestamp() WHERE id = $1`, [pick.id]);
-    return pick.id;
+    if (!members.length) return null;
+    const online = await this.online.onlineAmong(members.map((m) => m.id));
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('assign:' || $1))`, [teamId]);
+    const pick = await rows<{ id: string }>(
+      tx,
+      `SELECT u.id
+       FROM team_members tm JOIN users u ON u.id = tm.user_id
+       WHERE tm.team_id = $1 AND u.active AND u.role IN ('agent', 'supervisor')
+         AND (u.available OR u.id = ANY($2::uuid[]))
+         AND (SELECT count(*) FROM tickets t WHERE t.assignee_id = u.id AND t.status IN ('new', 'open', 'pending', 'on_hold')) < u.capacity
+       ORDER BY u.last_assigned_at NULLS FIRST, u.id
+       LIMIT 1`,
+      [teamId, [...online]],
+    );
+    if (!pick.length) return null;
+    await tx.query(`UPDATE users SET last_assigned_at = clock_timestamp() WHERE id = $1`, [pick[0].id]);
+    return pick[0].id;
   }
 }

@@ -30,7 +30,7 @@ export class SlaReconcileProcessor implements JobHandler<JobName.SlaReconcile> {
   constructor(private readonly reconciler: SlaReconciler) {}
 
   handle() {
-    return this.reconciler.reconcile(RECONCILE_GRACE_MS);
+    return this.reconciler.reconcile(RECONCILE_GRACE_MS, this.reconciler.periodicHorizonMs());
   }
 }
 
@@ -60,11 +60,22 @@ export class SlaWatchdog implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    this.running = this.rebuild('worker start').finally(() => (this.running = null));
+    this.running = this.start().finally(() => (this.running = null));
     if (this.redis) {
       this.timer = setInterval(() => void this.check(), Math.min(1000, this.config.slaReconcileMs));
       this.timer.unref();
     }
+  }
+
+  /** A restart on a Redis that kept its jobs only fires what came due meanwhile; an empty one is rebuilt. */
+  private async start(): Promise<void> {
+    let empty = true;
+    try {
+      empty = !this.redis || (await this.redis.set(this.sentinelKey, String(Date.now()), 'NX')) === 'OK';
+    } catch (e) {
+      this.logger.warn(`SLA watchdog: ${(e as Error).message}`);
+    }
+    await this.rebuild(empty ? 'worker start' : 'worker start, queue intact', empty ? this.reconciler.rebuildHorizonMs() : 0);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -77,19 +88,19 @@ export class SlaWatchdog implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.running || this.stopped || !this.redis) return;
     try {
       const fresh = await this.redis.set(this.sentinelKey, String(Date.now()), 'NX');
-      if (fresh === 'OK') this.running = this.rebuild('Redis was found empty').finally(() => (this.running = null));
+      if (fresh === 'OK') this.running = this.rebuild('Redis was found empty', this.reconciler.rebuildHorizonMs()).finally(() => (this.running = null));
     } catch (e) {
       this.logger.warn(`SLA watchdog: ${(e as Error).message}`);
     }
   }
 
-  private async rebuild(why: string): Promise<void> {
+  private async rebuild(why: string, horizonMs: number): Promise<void> {
     try {
       if (this.redis) await this.redis.set(this.sentinelKey, String(Date.now()));
       await this.queues
         .queue(QueueName.Sla)
         .upsertJobScheduler('sla.reconcile', { every: this.config.slaReconcileMs }, { name: JobName.SlaReconcile, data: {}, opts: { attempts: 1 } });
-      const r = await this.reconciler.reconcile(0);
+      const r = await this.reconciler.reconcile(0, horizonMs);
       this.logger.log(`SLA schedule rebuilt (${why}): ${r.scheduled} job(s) queued, ${r.firedDirectly} overdue fired`);
     } catch (e) {
       // The next check or the periodic reconcile tries again.
