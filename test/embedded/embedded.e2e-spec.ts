@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { io } from 'socket.io-client';
 
 /**
  * Embedded mode as a newcomer gets it: `npm start` (minus the build, done before e2e) with neither
@@ -103,6 +104,19 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
     const key = await call(base, 'POST', '/api/api-keys', admin, { name: `embedded-${Date.now()}` });
     expect(key.status).toBe(201);
 
+    // Surveys go out 1.2 s after a solve (no SMTP_URL: into the outbox folder).
+    const settings = await call(base, 'PUT', '/api/survey-settings', admin, { type: 'csat', delayMinutes: 0.02, reminderAfterHours: 0, suppressDays: 0 });
+    expect(settings.status).toBe(200);
+
+    // The live inbox over Socket.IO, fed through Postgres LISTEN/NOTIFY without Redis.
+    const socket = io(`${base}/inbox`, { auth: { token: admin }, transports: ['websocket'], reconnection: false });
+    const seen: { type: string; ticketId: string }[] = [];
+    socket.onAny((type: string, e: { ticketId: string }) => seen.push({ type, ticketId: e?.ticketId }));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', (e) => reject(e));
+    });
+
     // Concurrent creations: each is a transaction on a pooled connection of the one PGlite session.
     const tag = `emb${Date.now()}`;
     const created = await Promise.all(
@@ -118,6 +132,13 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
       expect(got.status).toBe(200);
       expect(got.body.subject).toMatch(new RegExp(`^${tag} #\\d+$`));
     }
+
+    const liveDeadline = Date.now() + 15000;
+    while (ids.some((id) => !seen.some((e) => e.type === 'ticket.created' && e.ticketId === id)) && Date.now() < liveDeadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    socket.close();
+    expect(ids.filter((id) => seen.some((e) => e.type === 'ticket.created' && e.ticketId === id))).toHaveLength(12);
 
     const solved = await call(base, 'PATCH', `/api/tickets/${ids[0]}`, admin, { status: 'solved' });
     expect(solved.status).toBe(200);
@@ -141,6 +162,14 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
       }
       expect(survey.length).toBe(1);
       expect(ran.length).toBeGreaterThan(0);
+      // …and the worker runs it: the survey is sent (Postgres-backed delayed jobs poll, so allow seconds).
+      const sentBy = Date.now() + 45000;
+      let sentAt: string | null = null;
+      while (!sentAt && Date.now() < sentBy) {
+        sentAt = (await call(base, 'GET', `/api/tickets/${ids[0]}`, admin)).body.survey?.sentAt ?? null;
+        if (!sentAt) await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(sentAt).toBeTruthy();
     } finally {
       await pg.end();
     }
