@@ -1,6 +1,7 @@
 /** Shared by the benchmarks: a scratch database, child apps, percentiles, a keep-alive HTTP client. */
 import { ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createDataSource } from '../migrations/schema';
@@ -26,6 +27,21 @@ export async function scratchDatabase(tag: string): Promise<{ url: string; drop(
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
     },
+  };
+}
+
+/** Environment of the app processes a bench starts: production mode, its own Redis prefix and admin. */
+export function appEnv(databaseUrl: string, smtpUrl = 'smtp://127.0.0.1:2525'): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_PREFIX: `kdbench-${randomBytes(3).toString('hex')}`,
+    JWT_SECRET: randomBytes(24).toString('hex'),
+    ADMIN_EMAIL: 'bench@keepdesk.localhost',
+    ADMIN_PASSWORD: 'bench-password',
+    NODE_ENV: 'production',
+    PUBLIC_URL: 'http://localhost',
+    SMTP_URL: smtpUrl,
   };
 }
 

@@ -6,12 +6,11 @@
  * many connections as the workers use together) sending N mails of the same size to the same
  * sink, in the same run, and the ratio. Also checks every ticket got exactly one mail.
  */
-import { randomBytes } from 'node:crypto';
 import { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
 import { Pool } from 'pg';
 import { SMTPServer } from 'smtp-server';
-import { adminSession, request, scratchDatabase, startChild } from './support';
+import { adminSession, request, scratchDatabase, startChild, appEnv } from './support';
 
 const N = Number(process.argv[2] ?? 10000);
 const WORKERS = Number(process.argv[3] ?? 1); // on 2 cores, one worker beside Postgres and Redis is faster than two
@@ -71,17 +70,7 @@ async function waitUntil(cond: () => boolean | Promise<boolean>, limitMs: number
 async function main() {
   const sink = await startSink();
   const db = await scratchDatabase('surveys');
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    REDIS_PREFIX: `kdbench-${randomBytes(3).toString('hex')}`,
-    JWT_SECRET: randomBytes(24).toString('hex'),
-    ADMIN_EMAIL: 'bench@keepdesk.localhost',
-    ADMIN_PASSWORD: 'bench-password',
-    NODE_ENV: 'production',
-    PUBLIC_URL: 'http://localhost',
-    SMTP_URL: sink.url,
-  };
+  const env = appEnv(db.url, sink.url);
   const api = await startChild('api', env);
   const workers: Awaited<ReturnType<typeof startChild>>[] = [];
   const pool = new Pool({ connectionString: db.url, max: 8 });

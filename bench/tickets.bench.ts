@@ -6,25 +6,14 @@
  * every ticket answered 201 is in the database.
  */
 import { Pool } from 'pg';
-import { randomBytes } from 'node:crypto';
-import { adminSession, closedLoop, request, scratchDatabase, startChild, summarize } from './support';
+import { adminSession, closedLoop, request, scratchDatabase, startChild, summarize, appEnv } from './support';
 
 const SECONDS = Number(process.argv[2] ?? 8);
 const LEVELS = [1, 8, 32];
 
 async function main() {
   const db = await scratchDatabase('tickets');
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    REDIS_PREFIX: `kdbench-${randomBytes(3).toString('hex')}`,
-    JWT_SECRET: randomBytes(24).toString('hex'),
-    ADMIN_EMAIL: 'bench@keepdesk.localhost',
-    ADMIN_PASSWORD: 'bench-password',
-    NODE_ENV: 'production',
-    PUBLIC_URL: 'http://localhost',
-    SMTP_URL: 'smtp://127.0.0.1:2525',
-  };
+  const env = appEnv(db.url);
   const api = await startChild('api', env);
   const { apiKey } = await adminSession(api.url!, env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
   const pool = new Pool({ connectionString: db.url, max: 32 });
