@@ -3,31 +3,13 @@ import { ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { createDataSource } from '../migrations/schema';
+import { createMigratedDatabase, dropDatabase } from '../migrations/scratch-database';
 
 export const ROOT = join(__dirname, '..', '..');
-const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export async function scratchDatabase(tag: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `keepdesk_bench_${tag}_${Date.now()}`;
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
-  const ds = await createDataSource({ url }).initialize();
-  await ds.runMigrations({ transaction: 'each' });
-  await ds.destroy();
-  return {
-    url,
-    drop: async () => {
-      const c = new Client({ connectionString: ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+  return { url: await createMigratedDatabase(name), drop: () => dropDatabase(name) };
 }
 
 /** Environment of the app processes a bench starts: production mode, its own Redis prefix and admin. */

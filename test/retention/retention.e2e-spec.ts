@@ -370,6 +370,13 @@ describe('retention', () => {
       const pAlive = 1 / (1 + (a / (b + x - 1)) * Math.pow((alpha + T) / (alpha + tx), r + x));
       expect(h.body.pAlive).toBeCloseTo(pAlive, 4);
       expect(h.body.orders).toBe(4);
+      // The customer page carries the same health and the orders behind it, newest first.
+      const page = await api.http().get(`/api/customers/${cust}`).set(bearer(agent));
+      expect(page.status).toBe(200);
+      expect(page.body.health).toMatchObject({ customerId: cust, orders: 4, pAlive: h.body.pAlive });
+      const placed = page.body.orders.map((o: { placedAt: string }) => o.placedAt);
+      expect(placed.length).toBeGreaterThanOrEqual(4);
+      expect([...placed].sort().reverse()).toEqual(placed);
       expect(h.body.expectedPurchases90d).toBeGreaterThanOrEqual(0);
       expect(h.body.churnRisk.score).toBeGreaterThanOrEqual(1 - pAlive - 1e-4);
       expect(h.body.expectedOrderValue).toBeGreaterThan(0);

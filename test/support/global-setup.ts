@@ -2,10 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { createDataSource } from '../../migrations/schema';
-
-const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+import { createMigratedDatabase } from '../../migrations/scratch-database';
 
 /**
  * One fresh database per run, built from the migrations (never synchronize), and a Redis key
@@ -13,20 +10,7 @@ const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.
  */
 export default async function globalSetup(): Promise<void> {
   const name = `keepdesk_test_${Date.now()}_${randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
-  const ds = await createDataSource({ url }).initialize();
-  try {
-    await ds.runMigrations({ transaction: 'each' });
-  } finally {
-    await ds.destroy();
-  }
+  const url = await createMigratedDatabase(name);
   Object.assign(process.env, {
     NODE_ENV: 'test',
     DATABASE_URL: url,

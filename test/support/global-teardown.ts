@@ -1,19 +1,9 @@
 import Redis from 'ioredis';
-import { Client } from 'pg';
-
-const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+import { dropDatabase } from '../../migrations/scratch-database';
 
 export default async function globalTeardown(): Promise<void> {
   const name = process.env.KEEPDESK_TEST_DB;
-  if (name && process.env.KEEP_TEST_DB !== '1') {
-    const admin = new Client({ connectionString: ADMIN_URL });
-    await admin.connect();
-    try {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await admin.end();
-    }
-  }
+  if (name && process.env.KEEP_TEST_DB !== '1') await dropDatabase(name);
   const prefix = process.env.REDIS_PREFIX;
   if (prefix && process.env.REDIS_URL) {
     const redis = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 });

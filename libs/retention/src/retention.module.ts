@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Module, OnModuleInit } from '@nestjs/common';
+import { CustomersService } from '@keepdesk/tickets';
 import { WebhooksWorkerModule } from '@keepdesk/webhooks';
 import { ChurnController } from './churn/churn.controller';
 import { ChurnRepository } from './churn/churn.repository';
@@ -15,7 +16,7 @@ import { ModelRepository } from './model/model.repository';
 import { ImportBodyParser } from './orders/import-body.parser';
 import { OrderWebhookGuard } from './orders/order-webhook.guard';
 import { OrdersController } from './orders/orders.controller';
-import { OrdersRepository } from './orders/orders.repository';
+import { OrdersRepository, orderView } from './orders/orders.repository';
 import { OrdersService } from './orders/orders.service';
 import { RetentionReportController } from './reports/retention-report.controller';
 import { RetentionReportRepository } from './reports/retention-report.repository';
@@ -44,7 +45,19 @@ const SHARED = [
   providers: [...SHARED, ImportBodyParser, OrderWebhookGuard],
   exports: [OrdersService, CustomerHealthService, RetentionReportService],
 })
-export class RetentionModule {}
+export class RetentionModule implements OnModuleInit {
+  constructor(
+    private readonly customers: CustomersService,
+    private readonly orders: OrdersRepository,
+    private readonly health: CustomerHealthService,
+  ) {}
+
+  /** GET /api/customers/:id shows the customer's orders and health (SPEC "customers"). */
+  onModuleInit(): void {
+    this.customers.registerView({ field: 'orders', load: async (m, id) => (await this.orders.listByCustomer(m, id)).map(orderView) });
+    this.customers.registerView({ field: 'health', load: (_m, id) => this.health.health(id) });
+  }
+}
 
 /** Worker side: model fits and churn runs (with the daily schedule); webhooks for churn actions. */
 @Module({

@@ -1,22 +1,8 @@
 /**
- * The envelope of every live-inbox event (SPEC "Live inbox"). `id` is the ticket_events row id:
- * durable and monotonically increasing. `teamId`/`assigneeId` route the event to rooms; they are
- * not sent to clients.
+ * A committed event on its way to the live inbox (SPEC "Live inbox" envelope `{id, type, ticketId,
+ * at, data}`). `id` is the ticket_events row id: durable and monotonically increasing.
+ * `teamId`/`assigneeId` route the event to rooms; they are not sent to clients.
  */
-export const INBOX_EVENT_TYPES = [
-  'ticket.created',
-  'ticket.updated',
-  'ticket.assigned',
-  'message.created',
-  'sla.warning',
-  'sla.breached',
-  'survey.responded',
-  'survey.low_score',
-  'presence.updated',
-  'ticket.viewing',
-] as const;
-export type InboxEventType = (typeof INBOX_EVENT_TYPES)[number];
-
 export interface FeedEvent {
   id: string;
   type: string;

@@ -26,7 +26,3 @@ export type Principal =
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
   return ctx.switchToHttp().getRequest().principal;
 });
-
-export function isSupervisor(p: Principal): boolean {
-  return p.kind === 'apiKey' || p.role === 'supervisor' || p.role === 'admin';
-}

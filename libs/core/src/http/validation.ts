@@ -1,4 +1,4 @@
-import { BadRequestException, ParseUUIDPipe, Param, Query, ValidationError, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, ParseUUIDPipe, Param, ValidationError, ValidationPipe } from '@nestjs/common';
 
 function flatten(errors: ValidationError[], parent = ''): { field: string; messages: string[] }[] {
   const out: { field: string; messages: string[] }[] = [];
@@ -36,6 +36,3 @@ export function createValidationPipe(): ValidationPipe {
 /** A UUID path parameter whose error names the parameter. */
 export const UuidParam = (name: string) =>
   Param(name, new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException(`${name} must be a UUID`) }));
-
-export const UuidQuery = (name: string) =>
-  Query(name, new ParseUUIDPipe({ optional: true, exceptionFactory: () => new BadRequestException(`${name} must be a UUID`) }));

@@ -103,6 +103,11 @@ export class OrdersRepository {
     return one<StoredOrder>(m, `SELECT * FROM orders WHERE external_id = $1`, [externalId]);
   }
 
+  /** A customer's latest orders, newest first (GET /api/customers/:id). */
+  listByCustomer(m: Pick<EntityManager, 'query'>, customerId: string, limit = 100): Promise<StoredOrder[]> {
+    return rows<StoredOrder>(m, `SELECT * FROM orders WHERE customer_id = $1 ORDER BY placed_at DESC, id LIMIT $2`, [customerId, limit]);
+  }
+
   async findById(m: EntityManager, id: string): Promise<StoredOrder | undefined> {
     return one<StoredOrder>(m, `SELECT * FROM orders WHERE id = $1`, [id]);
   }
