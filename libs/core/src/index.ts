@@ -15,3 +15,4 @@ export * from './core.module';
 export * from './database/transaction';
 export * from './database/sql';
 export * from './presence/online-agents';
+export * from './database/group-commit';

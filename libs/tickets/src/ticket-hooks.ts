@@ -53,6 +53,10 @@ export interface TicketHook {
   onTicketChange(tx: EntityManager, change: TicketChange): Promise<void>;
   /** Optional: work to do once the transaction committed (e.g. queue a job). */
   afterCommit?(change: TicketChange): Promise<void>;
+  /** Optional: many changes of one transaction at once (batched creation); else onTicketChange runs per change. */
+  onTicketChanges?(tx: EntityManager, changes: TicketChange[]): Promise<void>;
+  /** Optional: afterCommit for many changes at once; else afterCommit runs per change. */
+  afterCommitMany?(changes: TicketChange[]): Promise<void>;
 }
 
 @Injectable()
@@ -69,6 +73,21 @@ export class TicketHooks {
 
   async runAfterCommit(change: TicketChange): Promise<void> {
     for (const h of this.hooks) if (h.afterCommit) await h.afterCommit(change);
+  }
+
+  /** The changes of one transaction; a hook with a batch form gets them all in one call. */
+  async runMany(tx: EntityManager, changes: TicketChange[]): Promise<void> {
+    for (const h of this.hooks) {
+      if (h.onTicketChanges) await h.onTicketChanges(tx, changes);
+      else for (const c of changes) await h.onTicketChange(tx, c);
+    }
+  }
+
+  async runAfterCommitMany(changes: TicketChange[]): Promise<void> {
+    for (const h of this.hooks) {
+      if (h.afterCommitMany) await h.afterCommitMany(changes);
+      else if (h.afterCommit) for (const c of changes) await h.afterCommit(c);
+    }
   }
 }
 

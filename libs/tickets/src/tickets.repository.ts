@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { one, rows } from '@keepdesk/core';
 import { EntityManager } from 'typeorm';
@@ -53,29 +54,58 @@ export interface MessageRow {
 @Injectable()
 export class TicketsRepository {
   /**
-   * Ticket and its first message in one statement; with customerByEmail the customer upsert joins
-   * it (ON CONFLICT on the email index, so concurrent creations still give one customer).
+   * Tickets and their first messages in one statement, in the order given (numbers follow it);
+   * customers given by email are upserted in the same statement, once per address, in address order
+   * (so concurrent batches lock customer rows in one order and cannot deadlock), with ON CONFLICT on
+   * the email index so concurrent creations still give one customer.
    */
-  async insert(tx: EntityManager, t: NewTicket): Promise<{ ticket: TicketSnapshot; messageId: string }> {
-    const r = await one<TicketSnapshot & { messageId: string }>(
+  async insertMany(tx: EntityManager, items: NewTicket[]): Promise<TicketSnapshot[]> {
+    const input = items.map((t, ord) => ({
+      ord,
+      id: randomUUID(),
+      subject: t.subject,
+      body: t.body,
+      customer_id: t.customerId,
+      email: t.customerId ? null : (t.customerByEmail?.email ?? null),
+      name: t.customerId ? null : (t.customerByEmail?.name ?? null),
+      channel: t.channel,
+      priority: t.priority,
+      tags: t.tags,
+      team_id: t.teamId,
+      assignee_id: t.assigneeId,
+      parent_ticket_id: t.parentTicketId,
+      author_kind: t.authorKind,
+      author_id: t.authorId,
+      email_message_id: t.emailMessageId,
+    }));
+    const inserted = await rows<TicketSnapshot>(
       tx,
-      `WITH c AS (
-         INSERT INTO customers (email, name) SELECT lower($13::text), $14::text WHERE $5::uuid IS NULL
+      `WITH i AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
+           ord int, id uuid, subject text, body text, customer_id uuid, email text, name text, channel text, priority text,
+           tags text[], team_id uuid, assignee_id uuid, parent_ticket_id uuid, author_kind text, author_id uuid, email_message_id text)
+       ), c AS (
+         INSERT INTO customers (email, name)
+         SELECT DISTINCT ON (lower(email)) lower(email), name FROM i WHERE customer_id IS NULL
+         ORDER BY lower(email), name IS NULL, ord DESC
          ON CONFLICT (email) DO UPDATE SET name = COALESCE(EXCLUDED.name, customers.name), updated_at = now()
-         RETURNING id
+         RETURNING id, email
        ), t AS (
-         INSERT INTO tickets (subject, status, priority, channel, tags, customer_id, team_id, assignee_id, parent_ticket_id, search)
-         SELECT $1, 'new', $2, $3, $4, COALESCE($5::uuid, (SELECT id FROM c)), $6, $7, $8, to_tsvector('simple', left($1 || ' ' || $9, 100000))
+         INSERT INTO tickets (id, subject, status, priority, channel, tags, customer_id, team_id, assignee_id, parent_ticket_id, search)
+         SELECT i.id, i.subject, 'new', i.priority, i.channel, i.tags, COALESCE(i.customer_id, c.id), i.team_id, i.assignee_id,
+                i.parent_ticket_id, to_tsvector('simple', left(i.subject || ' ' || i.body, 100000))
+         FROM i LEFT JOIN c ON i.customer_id IS NULL AND c.email = lower(i.email)
+         ORDER BY i.ord
          RETURNING *
        ), m AS (
          INSERT INTO messages (ticket_id, kind, author_id, body, email_message_id)
-         SELECT id, $10, $11, $9, $12 FROM t RETURNING id
+         SELECT i.id, i.author_kind, i.author_id, i.body, i.email_message_id FROM i JOIN t ON t.id = i.id
        )
-       SELECT ${TICKET_COLS}, (SELECT id FROM m) AS "messageId" FROM t`,
-      [t.subject, t.priority, t.channel, t.tags, t.customerId, t.teamId, t.assigneeId, t.parentTicketId, t.body, t.authorKind, t.authorId, t.emailMessageId, t.customerByEmail?.email ?? null, t.customerByEmail?.name ?? null],
+       SELECT ${TICKET_COLS} FROM t`,
+      [JSON.stringify(input)],
     );
-    const { messageId, ...ticket } = r!;
-    return { ticket, messageId };
+    const byId = new Map(inserted.map((t) => [t.id, t]));
+    return input.map((x) => byId.get(x.id)!);
   }
 
   findById(m: Pick<EntityManager, 'query'>, id: string): Promise<TicketSnapshot | undefined> {

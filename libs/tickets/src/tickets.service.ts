@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainException, ErrorCode, FeedEvent, forbidden, inTransaction, invalid, notFound, one, Principal } from '@keepdesk/core';
+import { DomainException, ErrorCode, FeedEvent, forbidden, GroupCommit, inTransaction, invalid, notFound, one, Principal, rows, Settled } from '@keepdesk/core';
 import { DataSource, EntityManager } from 'typeorm';
 import { AssignmentService } from './assignment.service';
 import { CustomerInput, CustomersRepository } from './customers.repository';
@@ -20,6 +20,26 @@ export function actorOf(p: Principal | null): Actor {
 export function present(t: TicketSnapshot) {
   return { ...t, number: Number(t.number) };
 }
+
+type NewTicketInput = {
+  subject: string;
+  body: string;
+  customerId: string | null;
+  customerByEmail?: { email: string; name: string | null };
+  channel: TicketChannel;
+  priority: TicketPriority;
+  tags: string[];
+  teamId: string | null;
+  parentTicketId: string | null;
+};
+
+interface Creation {
+  input: NewTicketInput;
+  actor: Actor;
+  emailMessageId: string | null;
+}
+
+type CreatedTicket = ReturnType<typeof present> & Record<string, unknown>;
 
 export interface SystemTicketInput {
   subject: string;
@@ -48,6 +68,9 @@ export class TicketsService {
     private readonly views: TicketViews,
     private readonly assignment: AssignmentService,
   ) {}
+
+  // Two batches at a time: one is written while the next one's requests are parsed and validated.
+  private readonly creations = new GroupCommit<Creation, CreatedTicket>((batch) => this.writeCreations(batch), { maxBatch: 100, maxInFlight: 2 });
 
   async create(dto: CreateTicketDto, by: Principal) {
     if (dto.teamId && by.kind === 'user' && by.role === 'agent' && !by.teamIds.includes(dto.teamId)) {
@@ -92,31 +115,68 @@ export class TicketsService {
     );
   }
 
-  private async createTicket(
-    t: { subject: string; body: string; customerId: string | null; customerByEmail?: { email: string; name: string | null }; channel: TicketChannel; priority: TicketPriority; tags: string[]; teamId: string | null; parentTicketId: string | null },
-    actor: Actor,
-    emailMessageId: string | null,
-  ) {
-    const { ticket, events, change } = await this.db.transaction(async (tx) => {
-      if (t.teamId && !(await one(tx, `SELECT 1 FROM teams WHERE id = $1`, [t.teamId]))) throw invalid('teamId', `refers to unknown team ${t.teamId}`);
-      const assigneeId = t.teamId ? await this.assignment.pickAssignee(tx, t.teamId) : null;
-      const { ticket } = await this.repo.insert(tx, {
-        ...t,
-        assigneeId,
-        authorKind: 'customer',
-        authorId: null,
-        emailMessageId,
+  private createTicket(input: NewTicketInput, actor: Actor, emailMessageId: string | null): Promise<CreatedTicket> {
+    return this.creations.submit({ input, actor, emailMessageId });
+  }
+
+  /**
+   * Concurrent creations share a transaction (group commit): one statement per table for the
+   * whole batch instead of a round trip per row. Unknown teams fail only their own ticket; a batch
+   * whose transaction fails is retried one ticket at a time, so one bad ticket fails alone.
+   */
+  private async writeCreations(batch: Creation[]): Promise<Settled<CreatedTicket>[]> {
+    const results: (Settled<CreatedTicket> | undefined)[] = new Array(batch.length);
+    const teamIds = [...new Set(batch.map((c) => c.input.teamId).filter((id): id is string => !!id))];
+    if (teamIds.length) {
+      const known = new Set((await rows<{ id: string }>(this.db.manager, `SELECT id FROM teams WHERE id = ANY($1::uuid[])`, [teamIds])).map((r) => r.id));
+      batch.forEach((c, i) => {
+        if (c.input.teamId && !known.has(c.input.teamId)) results[i] = { ok: false, error: invalid('teamId', `refers to unknown team ${c.input.teamId}`) };
       });
-      const change: TicketChange = { kind: 'created', ticket, at: new Date(ticket.createdAt) };
-      await this.hooks.run(tx, change);
-      const evs: NewTicketEvent[] = [this.event(ticket, 'ticket.created', actor, { ticket: present(ticket) })];
-      if (assigneeId) evs.push(this.event(ticket, 'ticket.assigned', { type: 'system', id: null }, { assigneeId, previousAssigneeId: null, reason: 'round_robin' }));
-      const events = await this.events.appendIn(tx, evs);
-      return { ticket, events, change };
+    }
+    const todo = batch.map((c, i) => ({ c, i })).filter(({ i }) => !results[i]);
+    try {
+      const views = await this.insertCreations(todo.map(({ c }) => c));
+      todo.forEach(({ i }, k) => (results[i] = { ok: true, value: views[k] }));
+    } catch (e) {
+      if (todo.length === 1) results[todo[0].i] = { ok: false, error: e };
+      else {
+        for (const { c, i } of todo) {
+          results[i] = await this.insertCreations([c]).then(
+            ([value]) => ({ ok: true as const, value }),
+            (error: unknown) => ({ ok: false as const, error }),
+          );
+        }
+      }
+    }
+    return results as Settled<CreatedTicket>[];
+  }
+
+  private async insertCreations(batch: Creation[]): Promise<CreatedTicket[]> {
+    if (!batch.length) return [];
+    const { tickets, events, changes } = await this.db.transaction(async (tx) => {
+      // Round-robin in team order: concurrent batches take the per-team locks in one order.
+      const assignees = new Array<string | null>(batch.length).fill(null);
+      const byTeam = batch.map((c, k) => ({ teamId: c.input.teamId, k })).filter((x): x is { teamId: string; k: number } => !!x.teamId);
+      for (const { teamId, k } of byTeam.sort((a, b) => (a.teamId < b.teamId ? -1 : a.teamId > b.teamId ? 1 : a.k - b.k))) {
+        assignees[k] = await this.assignment.pickAssignee(tx, teamId);
+      }
+      const tickets = await this.repo.insertMany(
+        tx,
+        batch.map((c, k) => ({ ...c.input, assigneeId: assignees[k], authorKind: 'customer' as const, authorId: null, emailMessageId: c.emailMessageId })),
+      );
+      const changes: TicketChange[] = tickets.map((ticket) => ({ kind: 'created', ticket, at: new Date(ticket.createdAt) }));
+      await this.hooks.runMany(tx, changes);
+      const evs = tickets.flatMap((ticket, k) => {
+        const created = this.event(ticket, 'ticket.created', batch[k].actor, { ticket: present(ticket) });
+        const assigneeId = assignees[k];
+        if (!assigneeId) return [created];
+        return [created, this.event(ticket, 'ticket.assigned', { type: 'system', id: null }, { assigneeId, previousAssigneeId: null, reason: 'round_robin' })];
+      });
+      return { tickets, events: await this.events.appendIn(tx, evs), changes };
     });
-    await this.afterCommit(events, change);
-    const [view] = await this.views.extend(this.db.manager, [present(ticket)], false);
-    return view;
+    await this.events.publish(events);
+    await this.hooks.runAfterCommitMany(changes);
+    return this.views.extend(this.db.manager, tickets.map(present), false);
   }
 
   async list(q: ListTicketsQuery, by: Principal) {

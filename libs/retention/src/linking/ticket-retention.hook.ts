@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { TicketChange, TicketHook, TicketHooks, TicketViews, TicketViewExtension } from '@keepdesk/tickets';
+import { TicketChange, TicketHook, TicketHooks, TicketSnapshot, TicketViews, TicketViewExtension } from '@keepdesk/tickets';
 import { EntityManager } from 'typeorm';
 import { TicketRetentionRepository } from './ticket-retention.repository';
 
@@ -29,34 +29,29 @@ export class TicketRetentionHook implements TicketHook, TicketViewExtension, OnM
   }
 
   async onTicketChange(tx: EntityManager, change: TicketChange): Promise<void> {
-    const t = change.ticket;
-    if (change.kind !== 'created') {
-      const p = change.previous;
-      // Messages that change nothing we group by (e.g. a note) cost no write.
-      const same =
-        p.status === t.status &&
-        time(p.solvedAt) === time(t.solvedAt) &&
-        time(p.firstResponseAt) === time(t.firstResponseAt) &&
-        p.assigneeId === t.assigneeId &&
-        p.teamId === t.teamId &&
-        p.priority === t.priority &&
-        p.channel === t.channel &&
-        p.customerId === t.customerId &&
-        p.tags.join('\u0000') === t.tags.join('\u0000');
-      if (same) return;
-    }
-    await this.repo.upsert(tx, {
-      ticketId: t.id,
-      customerId: t.customerId,
-      createdAt: new Date(t.createdAt),
-      solvedAt: t.solvedAt ? new Date(t.solvedAt) : null,
-      firstResponseAt: t.firstResponseAt ? new Date(t.firstResponseAt) : null,
-      assigneeId: t.assigneeId,
-      teamId: t.teamId,
-      channel: t.channel,
-      priority: t.priority,
-      tags: t.tags ?? [],
-    });
+    await this.onTicketChanges(tx, [change]);
+  }
+
+  async onTicketChanges(tx: EntityManager, changes: TicketChange[]): Promise<void> {
+    // Messages that change nothing we group by (e.g. a note) cost no write.
+    const owed = changes.filter((c) => c.kind === 'created' || movesRetention(c.previous, c.ticket)).map((c) => c.ticket);
+    // The last state of each ticket, should one transaction carry several changes of it.
+    const last = new Map(owed.map((t) => [t.id, t]));
+    await this.repo.upsertMany(
+      tx,
+      [...last.values()].map((t) => ({
+        ticketId: t.id,
+        customerId: t.customerId,
+        createdAt: new Date(t.createdAt),
+        solvedAt: t.solvedAt ? new Date(t.solvedAt) : null,
+        firstResponseAt: t.firstResponseAt ? new Date(t.firstResponseAt) : null,
+        assigneeId: t.assigneeId,
+        teamId: t.teamId,
+        channel: t.channel,
+        priority: t.priority,
+        tags: t.tags ?? [],
+      })),
+    );
   }
 
   /** `repurchases` on GET /api/tickets/:id: orders after the anchor within 90 days. */
@@ -80,4 +75,19 @@ export class TicketRetentionHook implements TicketHook, TicketViewExtension, OnM
 
 function time(d: Date | string | null | undefined): number | null {
   return d ? new Date(d).getTime() : null;
+}
+
+/** Whether a change touches what retention groups by or anchors on. */
+function movesRetention(p: TicketSnapshot, t: TicketSnapshot): boolean {
+  return !(
+    p.status === t.status &&
+    time(p.solvedAt) === time(t.solvedAt) &&
+    time(p.firstResponseAt) === time(t.firstResponseAt) &&
+    p.assigneeId === t.assigneeId &&
+    p.teamId === t.teamId &&
+    p.priority === t.priority &&
+    p.channel === t.channel &&
+    p.customerId === t.customerId &&
+    p.tags.join('\u0000') === t.tags.join('\u0000')
+  );
 }

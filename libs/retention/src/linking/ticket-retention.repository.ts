@@ -27,15 +27,34 @@ export class TicketRetentionRepository {
    * recomputed only when the anchor or customer changed (one index probe on orders).
    */
   async upsert(m: EntityManager, t: TicketRetentionInput): Promise<void> {
-    const anchor = t.solvedAt ?? t.createdAt;
-    const frMinutes = t.firstResponseAt ? Math.max(0, (t.firstResponseAt.getTime() - t.createdAt.getTime()) / 60000) : null;
+    await this.upsertMany(m, [t]);
+  }
+
+  /** upsert() for many tickets in one statement (batched ticket creation); ticket ids must be distinct. */
+  async upsertMany(m: EntityManager, list: TicketRetentionInput[]): Promise<void> {
+    if (!list.length) return;
+    const input = list.map((t) => ({
+      ticket_id: t.ticketId,
+      customer_id: t.customerId,
+      anchor_at: (t.solvedAt ?? t.createdAt).toISOString(),
+      solved: t.solvedAt !== null,
+      agent_id: t.assigneeId,
+      team_id: t.teamId,
+      channel: t.channel,
+      priority: t.priority,
+      tags: t.tags,
+      first_response_minutes: t.firstResponseAt ? Math.max(0, (t.firstResponseAt.getTime() - t.createdAt.getTime()) / 60000) : null,
+    }));
     await rows(
       m,
       `INSERT INTO ticket_retention AS tr
          (ticket_id, customer_id, anchor_at, solved, next_order_at, agent_id, team_id, channel, priority, tags, first_response_minutes)
-       VALUES ($1, $2, $3, $4,
-               (SELECT min(placed_at) FROM orders WHERE customer_id = $2 AND placed_at > $3),
-               $5, $6, $7, $8, $9::text[], $10)
+       SELECT i.ticket_id, i.customer_id, i.anchor_at, i.solved,
+              (SELECT min(placed_at) FROM orders o WHERE o.customer_id = i.customer_id AND o.placed_at > i.anchor_at),
+              i.agent_id, i.team_id, i.channel, i.priority, i.tags, i.first_response_minutes
+       FROM jsonb_to_recordset($1::jsonb) AS i(ticket_id uuid, customer_id uuid, anchor_at timestamptz, solved boolean, agent_id uuid,
+              team_id uuid, channel text, priority text, tags text[], first_response_minutes double precision)
+       ORDER BY i.ticket_id
        ON CONFLICT (ticket_id) DO UPDATE SET
          customer_id = EXCLUDED.customer_id,
          anchor_at = EXCLUDED.anchor_at,
@@ -49,7 +68,7 @@ export class TicketRetentionRepository {
          tags = EXCLUDED.tags,
          first_response_minutes = EXCLUDED.first_response_minutes,
          updated_at = now()`,
-      [t.ticketId, t.customerId, anchor.toISOString(), t.solvedAt !== null, t.assigneeId, t.teamId, t.channel, t.priority, t.tags, frMinutes],
+      [JSON.stringify(input)],
     );
   }
 

@@ -88,6 +88,33 @@ export class SlaEngine {
     return this.finish(ctx);
   }
 
+  /**
+   * apply() for many new tickets at once (batched creation): one policy read, one calendar read,
+   * one insert. A new ticket has no timers yet, so the matching policy's targets simply start
+   * (with the clock stopped for a ticket created waiting on the customer).
+   */
+  async startForNewTickets(tx: EntityManager, created: { ticket: TicketSnapshot; at: Date }[]): Promise<StoredTimer[]> {
+    const policies = await this.policies.list(tx);
+    if (!policies.length) return [];
+    const matched = created.map((c) => ({ ...c, policy: firstMatch(policies, c.ticket) }));
+    const hoursIds = [...new Set(matched.map((m) => m.policy?.businessHoursId).filter((id): id is string => !!id))];
+    const calendars = await this.policies.hoursByIds(tx, hoursIds);
+    const owed: Omit<StoredTimer, 'id'>[] = [];
+    for (const { ticket, at, policy } of matched) {
+      if (!policy) continue;
+      // A calendar deleted under the policy: count wall time rather than fail the ticket.
+      const cal = (policy.businessHoursId && calendars.get(policy.businessHoursId)) || null;
+      for (const target of ['first_response', 'resolution'] as const) {
+        const minutes = minutesFor(policy, target);
+        if (!minutes || (target === 'first_response' ? ticket.firstResponseAt : ticket.solvedAt)) continue;
+        let timer = startTimer(cal, target, minutes, policy.warnAtPercent, at);
+        if (PAUSED_STATUSES.has(ticket.status)) timer = { ...pauseTimer(cal, timer, at), version: 1 };
+        owed.push({ ...timer, ticketId: ticket.id, policyId: policy.id, businessHoursId: policy.businessHoursId });
+      }
+    }
+    return this.timers.insertMany(tx, owed);
+  }
+
   /** Re-matches the ticket's policy (after its priority/team changed, or an escalation). */
   async rematch(ctx: Ctx, at: Date): Promise<void> {
     const policy = firstMatch(await this.policies.list(ctx.tx), ctx.ticket);

@@ -4,7 +4,9 @@ import { TicketChange, TicketEventsService, TicketHook, TicketHooks, TicketViewE
 import { DataSource, EntityManager } from 'typeorm';
 import { SlaEngine } from './sla-engine.service';
 import { SlaScheduler } from './sla-scheduler.service';
-import { SlaTimerRepository } from './sla-timer.repository';
+import { SlaTimerRepository, StoredTimer } from './sla-timer.repository';
+
+const isNewTicket = (c: TicketChange): c is Extract<TicketChange, { kind: 'created' }> => c.kind === 'created' && c.ticket.status === 'new';
 
 /**
  * Keeps a ticket's SLA timers in step with the ticket, inside the ticket's transaction; once it
@@ -16,6 +18,7 @@ export class SlaTicketHook implements TicketHook, OnModuleInit {
   // The same change object reaches onTicketChange and afterCommit (TicketsService); a WeakMap lets
   // the feed events ride along without outliving the request.
   private readonly pending = new WeakMap<TicketChange, FeedEvent[]>();
+  private readonly started = new WeakMap<TicketChange[], StoredTimer[]>();
 
   constructor(
     private readonly hooks: TicketHooks,
@@ -33,6 +36,22 @@ export class SlaTicketHook implements TicketHook, OnModuleInit {
   async onTicketChange(tx: EntityManager, change: TicketChange): Promise<void> {
     const events = await this.engine.apply(tx, change);
     if (events.length) this.pending.set(change, await this.events.appendIn(tx, events));
+  }
+
+  /**
+   * Batched creation: new tickets' timers start in one insert; anything else goes through apply().
+   * What was inserted is what commits with the batch, so afterCommitMany queues it without a re-read.
+   */
+  async onTicketChanges(tx: EntityManager, changes: TicketChange[]): Promise<void> {
+    const fresh = changes.filter(isNewTicket);
+    if (fresh.length) this.started.set(changes, await this.engine.startForNewTickets(tx, fresh));
+    for (const c of changes) if (!isNewTicket(c)) await this.onTicketChange(tx, c);
+  }
+
+  async afterCommitMany(changes: TicketChange[]): Promise<void> {
+    const started = this.started.get(changes) ?? [];
+    for (const c of changes) if (!isNewTicket(c)) await this.afterCommit(c);
+    if (started.length) await this.scheduler.scheduleTimers(started);
   }
 
   async afterCommit(change: TicketChange): Promise<void> {

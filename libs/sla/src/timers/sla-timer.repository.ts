@@ -120,6 +120,47 @@ export class SlaTimerRepository {
     return toTimer(r!);
   }
 
+  /** Many new timers in one statement (batched ticket creation), returned in the order given. */
+  async insertMany(tx: EntityManager, timers: Omit<StoredTimer, 'id'>[]): Promise<StoredTimer[]> {
+    if (!timers.length) return [];
+    const input = timers.map((t, ord) => ({
+      ord,
+      ticket_id: t.ticketId,
+      policy_id: t.policyId,
+      business_hours_id: t.businessHoursId,
+      target: t.target,
+      state: t.state,
+      target_minutes: t.targetMinutes,
+      warn_at_percent: t.warnAtPercent,
+      started_at: t.startedAt,
+      due_at: t.dueAt,
+      warn_at: t.warnAt,
+      paused_at: t.pausedAt,
+      remaining_minutes: t.remainingMinutes,
+      warned_at: t.warnedAt,
+      breached_at: t.breachedAt,
+      achieved_at: t.achievedAt,
+      version: t.version,
+    }));
+    const r = await rows(
+      tx,
+      `INSERT INTO sla_timers (ticket_id, policy_id, business_hours_id, target, state, target_minutes, warn_at_percent, started_at,
+         due_at, warn_at, paused_at, remaining_minutes, warned_at, breached_at, achieved_at, version)
+       SELECT ticket_id, policy_id, business_hours_id, target, state, target_minutes, warn_at_percent, started_at,
+              due_at, warn_at, paused_at, remaining_minutes, warned_at, breached_at, achieved_at, version
+       FROM jsonb_to_recordset($1::jsonb) AS x(ord int, ticket_id uuid, policy_id uuid, business_hours_id uuid, target text, state text,
+         target_minutes double precision, warn_at_percent double precision, started_at timestamptz, due_at timestamptz, warn_at timestamptz,
+         paused_at timestamptz, remaining_minutes double precision, warned_at timestamptz, breached_at timestamptz, achieved_at timestamptz, version int)
+       ORDER BY ord
+       RETURNING ${COLUMNS}`,
+      [JSON.stringify(input)],
+    );
+    const stored = r.map(toTimer);
+    const key = (t: { ticketId: string; target: string }) => `${t.ticketId}/${t.target}`;
+    const byKey = new Map(stored.map((t) => [key(t), t]));
+    return timers.map((t) => byKey.get(key(t))!);
+  }
+
   /** Writes a transition computed under the row lock; `expectedVersion` guards against a lost lock. */
   async save(tx: EntityManager, t: StoredTimer, expectedVersion: number): Promise<void> {
     const n = await affected(
