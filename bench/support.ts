@@ -46,7 +46,9 @@ export interface Child {
 
 /** Starts dist/apps/<which>/src/main.js and samples its RSS from /proc every 200 ms. */
 export async function startChild(which: 'api' | 'worker', env: Record<string, string>): Promise<Child> {
-  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'apps', which, 'src', 'main.js')], {
+  // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the app processes of a bench run.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'apps', which, 'src', 'main.js')], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

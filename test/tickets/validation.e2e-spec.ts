@@ -27,6 +27,9 @@ describe('input validation and the error body', () => {
     ['bad nested email', { ...good(), customer: { email: 'not-an-email' } }, 'customer.email'],
     ['bad enum', { ...good(), priority: 'asap' }, 'priority'],
     ['bad uuid', { ...good(), teamId: 'team-1' }, 'teamId'],
+    // Postgres text cannot hold U+0000: refused up front rather than a failed write (a 500).
+    ['NUL character', { ...good(), subject: 'Hel\u0000lo' }, 'subject must not contain NUL'],
+    ['NUL character, nested in an array', { ...good(), tags: ['ok', 'b\u0000d'] }, 'tags[1] must not contain NUL'],
     ['array instead of object', [good()], ''],
     ['null body', null, ''],
   ])('%s → 400 naming the field', async (_name, body, field) => {

@@ -1,4 +1,4 @@
-import { BadRequestException, ParseUUIDPipe, Param, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, ParseUUIDPipe, Param, ValidationError, ValidationPipe } from '@nestjs/common';
 
 function flatten(errors: ValidationError[], parent = ''): { field: string; messages: string[] }[] {
   const out: { field: string; messages: string[] }[] = [];
@@ -16,9 +16,33 @@ function flatten(errors: ValidationError[], parent = ''): { field: string; messa
   return out;
 }
 
-/** Whitelist + unknown fields rejected + per-field messages that name the field. */
+/** The field of the first string holding U+0000 (Postgres text cannot store it), or null. */
+export function fieldWithNul(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (!value || typeof value !== 'object') return null;
+  for (const [k, v] of Object.entries(value)) {
+    const field = Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k;
+    const found = fieldWithNul(v, field);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/** Refuses NUL characters, naming the field, before class-validator runs: the write would fail later. */
+class KeepdeskValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata) {
+    const field = fieldWithNul(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
+    if (field !== null) {
+      const message = `${field || metadata.type} must not contain NUL characters`;
+      throw new BadRequestException({ message, errors: [{ field: field || metadata.type, messages: [message] }] });
+    }
+    return super.transform(value, metadata);
+  }
+}
+
+/** Whitelist + unknown fields rejected + NUL characters refused + per-field messages that name the field. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new KeepdeskValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
