@@ -1,5 +1,5 @@
 /**
- * npm run bench -- tickets [seconds]
+ * npm run bench -- tickets [seconds] [levels, e.g. 1,8,32]
  * POST /api/tickets at 1, 8 and 32 concurrent clients for a bounded time against a real API process
  * (dist/, Fastify, Postgres, Redis); beside it, the same rows (customer upsert, ticket, first message,
  * ticket.created event) inserted with `pg` alone at the same concurrency, in the same run. Checks that
@@ -9,7 +9,7 @@ import { Pool } from 'pg';
 import { adminSession, closedLoop, request, scratchDatabase, startChild, summarize, appEnv } from './support';
 
 const SECONDS = Number(process.argv[2] ?? 8);
-const LEVELS = [1, 8, 32];
+const LEVELS = (process.argv[3] ?? '1,8,32').split(',').map(Number);
 
 async function main() {
   const db = await scratchDatabase('tickets');
