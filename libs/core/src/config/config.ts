@@ -31,6 +31,11 @@ export interface AppConfig {
   slaReconcileMs: number;
   /** Solved tickets close after this many days. */
   autoCloseDays: number;
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (survey rate limits, logs):
+   * false (none, the default), true (any), a hop count, or a list of addresses/CIDRs.
+   */
+  trustProxy: boolean | number | string[];
 }
 
 export class ConfigError extends Error {}
@@ -59,6 +64,17 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const n = Number(raw);
   if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
   return n;
+}
+
+function trustProxy(env: Env): AppConfig['trustProxy'] {
+  const raw = env.TRUST_PROXY?.trim() ?? '';
+  if (!raw || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return int(env, 'TRUST_PROXY', 0, 1, 100);
+  const list = raw.split(',').map((s) => s.trim());
+  const bad = list.find((a) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(a));
+  if (bad !== undefined) throw new ConfigError(`TRUST_PROXY must be true, false, a hop count or a comma-separated list of addresses/CIDRs, got "${bad}"`);
+  return list;
 }
 
 /** A secret generated once and kept with the data, so local restarts keep sessions valid. */
@@ -117,6 +133,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     slaReconcileMs: int(env, 'SLA_RECONCILE_MS', 30000, 100, 3600000),
     autoCloseDays: int(env, 'AUTO_CLOSE_DAYS', 4, 0, 365),
+    trustProxy: trustProxy(env),
   };
 }
 
