@@ -10,7 +10,7 @@ import { ApiModule } from './api.module';
  * run exactly what production runs.
  */
 export async function createApiApp(config: AppConfig, databaseUrl: string): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: config.trustProxy, routerOptions: { maxParamLength: 500 } });
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy, routerOptions: { maxParamLength: 500 } });
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config, databaseUrl), adapter, {
     bufferLogs: true,
     rawBody: true,
@@ -31,4 +31,9 @@ export async function createApiApp(config: AppConfig, databaseUrl: string): Prom
   );
   SwaggerModule.setup('api/docs', app, doc, { jsonDocumentUrl: 'api/docs-json' });
   return app;
+}
+
+/** TRUST_PROXY=n: believe the n proxies nearest to us. */
+function trustHops(n: number) {
+  return (_address: string, hop: number) => hop < n;
 }
