@@ -94,6 +94,16 @@ describe('ticket lifecycle (SPEC "Tickets")', () => {
     expect(ticket.body.channel).toBe('email');
   });
 
+  it('the same mail delivered several times at once makes one ticket; the other deliveries are duplicates', async () => {
+    const mail = { sender: `${uid('mail')}@example.com`, subject: 'Parcel lost', text: 'Where is it?', messageId: `<${uid('m')}@mail.example>` };
+    const res = await Promise.all(Array.from({ length: 6 }, () => api.http().post('/api/inbound/email').set('X-Api-Key', key).send(mail)));
+    expect(res.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
+    expect(res.filter((r) => r.body.created)).toHaveLength(1);
+    expect(new Set(res.map((r) => r.body.ticketId)).size).toBe(1);
+    const n = await db().query(`SELECT count(*)::int AS n FROM messages WHERE email_message_id = $1`, [mail.messageId]);
+    expect(n.rows[0].n).toBe(1);
+  });
+
   it('round-robin takes turns among available agents of the team and respects capacity', async () => {
     const t = await newTeam(api, admin);
     const a = await newAgent(api, admin, { teamIds: [t.id], capacity: 1, available: true });

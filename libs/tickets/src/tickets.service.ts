@@ -9,6 +9,8 @@ import { MessageKind, TicketChange, TicketChannel, TicketHooks, TicketPriority, 
 import { CreateTicketDto, InboundEmailDto, ListTicketsQuery, UpdateTicketDto } from './tickets.dto';
 import { TicketsRepository } from './tickets.repository';
 
+const isUniqueViolation = (e: unknown) => (e as { code?: string } | null)?.code === '23505';
+
 type Actor = { type: NewTicketEvent['actorType']; id: string | null };
 
 export function actorOf(p: Principal | null): Actor {
@@ -358,6 +360,17 @@ export class TicketsService {
     const messageId = dto.messageId.trim();
     const seen = await this.repo.messageExists(this.db.manager, messageId);
     if (seen) return { ticketId: seen.ticket_id, created: false, duplicate: true };
+    try {
+      return await this.receive(dto, messageId);
+    } catch (e) {
+      // The same mail delivered twice at once: the unique Message-ID lets one in; the other is the duplicate.
+      const again = isUniqueViolation(e) ? await this.repo.messageExists(this.db.manager, messageId) : undefined;
+      if (again) return { ticketId: again.ticket_id, created: false, duplicate: true };
+      throw e;
+    }
+  }
+
+  private async receive(dto: InboundEmailDto, messageId: string) {
     const customer = await this.customers.upsert(this.db.manager, { email: dto.sender, name: dto.senderName } satisfies CustomerInput);
     const refs = [dto.inReplyTo, ...(dto.references ?? '').split(/\s+/)].map((s) => s?.trim()).filter((s): s is string => !!s);
     const threadId = await this.repo.findThread(this.db.manager, refs, dto.subject, customer.id);
