@@ -1,7 +1,8 @@
 import { AppConfig } from '@keepdesk/core';
 import { hashPassword } from '@keepdesk/identity';
 import { TicketRetentionRepository } from '@keepdesk/retention';
-import { DataSource } from 'typeorm';
+import { achieveTimer, BusinessCalendar, breachTimer, pauseTimer, SlaTarget, SlaTimer, startTimer } from '@keepdesk/sla';
+import { DataSource, EntityManager } from 'typeorm';
 
 export const DEMO_ADMIN = { email: 'admin@keepdesk.localhost', password: 'keepdesk-demo' };
 
@@ -129,10 +130,11 @@ export async function seed(ds: DataSource, config: AppConfig): Promise<string> {
       );
     }
   });
+  await ds.transaction((tx) => seedSlaAndSurveys(tx, rnd));
   await seedOrders(ds, rnd);
   // The seed writes rows directly, so derived retention rows are built here rather than by hooks.
   await new TicketRetentionRepository().backfill(ds.manager);
-  return `seed: 3 teams, 8 agents, 200 customers, 1000 tickets; log in as ${config.env === 'production' ? 'ADMIN_EMAIL' : `${DEMO_ADMIN.email} / ${DEMO_ADMIN.password}`}`;
+  return `seed: 3 teams, 8 agents, 200 customers, 1000 tickets with SLA timers and CSAT answers; log in as ${config.env === 'production' ? 'ADMIN_EMAIL' : `${DEMO_ADMIN.email} / ${DEMO_ADMIN.password}`}`;
 }
 
 /** A few months of orders around the tickets, so the retention reports have something to show. */
@@ -157,5 +159,96 @@ async function seedOrders(ds: DataSource, rnd: () => number): Promise<void> {
      SELECT e, c, p, t, 'USD', 'seed' FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::numeric[]) AS x(e, c, p, t)
      ON CONFLICT DO NOTHING`,
     [ext, cust, at, total],
+  );
+}
+
+const WEEKDAYS_BERLIN: BusinessCalendar = {
+  timezone: 'Europe/Berlin',
+  weekly: ([1, 2, 3, 4, 5] as const).map((day) => ({ day, open: '08:00', close: '18:00' })),
+  holidays: ['2026-12-24', '2026-12-25', '2026-12-26', '2027-01-01'],
+};
+
+/**
+ * Two SLA policies and the timers the engine would have kept for the seeded tickets (met, breached,
+ * running, paused), and CSAT surveys sent after each solve, about 60% answered: the SLA dashboard,
+ * the survey summary and the retention reports by CSAT / SLA have something to show.
+ */
+async function seedSlaAndSurveys(tx: EntityManager, rnd: () => number): Promise<void> {
+  const [hours] = await tx.query(`INSERT INTO business_hours (name, timezone, weekly, holidays) VALUES ('Weekdays (Berlin)', $1, $2::jsonb, $3::jsonb) RETURNING id`, [
+    WEEKDAYS_BERLIN.timezone,
+    JSON.stringify(WEEKDAYS_BERLIN.weekly),
+    JSON.stringify(WEEKDAYS_BERLIN.holidays),
+  ]);
+  const policies = [
+    { name: 'Urgent and high, around the clock', position: 0, match: { priorities: ['urgent', 'high'] }, fr: 60, res: 8 * 60, hoursId: null, cal: null },
+    { name: 'Standard, business hours', position: 1, match: {}, fr: 8 * 60, res: 3 * 10 * 60, hoursId: hours.id as string, cal: WEEKDAYS_BERLIN },
+  ];
+  const ids: string[] = [];
+  for (const p of policies) {
+    const [row] = await tx.query(
+      `INSERT INTO sla_policies (name, position, match, first_response_minutes, resolution_minutes, warn_at_percent, business_hours_id)
+       VALUES ($1, $2, $3::jsonb, $4, $5, 80, $6) RETURNING id`,
+      [p.name, p.position, JSON.stringify(p.match), p.fr, p.res, p.hoursId],
+    );
+    ids.push(row.id);
+  }
+  const tickets: { id: string; priority: string; status: string; created_at: Date; first_response_at: Date | null; solved_at: Date | null; status_changed_at: Date; customer_id: string; team_id: string; assignee_id: string | null }[] =
+    await tx.query(`SELECT id, priority, status, created_at, first_response_at, solved_at, status_changed_at, customer_id, team_id, assignee_id FROM tickets ORDER BY number`);
+  const now = new Date();
+  const timers: (SlaTimer & { ticketId: string; policyId: string; businessHoursId: string | null })[] = [];
+  for (const t of tickets) {
+    const k = t.priority === 'urgent' || t.priority === 'high' ? 0 : 1;
+    const p = policies[k];
+    const run = (target: SlaTarget, minutes: number, doneAt: Date | null) => {
+      let timer = startTimer(p.cal, target, minutes, 80, t.created_at);
+      if (doneAt) timer = achieveTimer(timer, doneAt);
+      else if (t.status === 'pending' || t.status === 'on_hold') timer = pauseTimer(p.cal, timer, t.first_response_at ?? t.created_at);
+      timer = breachTimer(timer, now);
+      timers.push({ ...timer, ticketId: t.id, policyId: ids[k], businessHoursId: p.hoursId });
+    };
+    run('first_response', p.fr, t.first_response_at);
+    run('resolution', p.res, t.solved_at);
+  }
+  await tx.query(
+    `INSERT INTO sla_timers (ticket_id, policy_id, business_hours_id, target, state, target_minutes, warn_at_percent, started_at,
+       due_at, warn_at, paused_at, remaining_minutes, warned_at, breached_at, achieved_at, version)
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ticket_id uuid, policy_id uuid, business_hours_id uuid, target text, state text,
+       target_minutes double precision, warn_at_percent double precision, started_at timestamptz, due_at timestamptz, warn_at timestamptz,
+       paused_at timestamptz, remaining_minutes double precision, warned_at timestamptz, breached_at timestamptz, achieved_at timestamptz, version int)`,
+    [
+      JSON.stringify(
+        timers.map((x) => ({
+          ticket_id: x.ticketId, policy_id: x.policyId, business_hours_id: x.businessHoursId, target: x.target, state: x.state,
+          target_minutes: x.targetMinutes, warn_at_percent: x.warnAtPercent, started_at: x.startedAt, due_at: x.dueAt, warn_at: x.warnAt,
+          paused_at: x.pausedAt, remaining_minutes: x.remainingMinutes, warned_at: x.warnAt && x.warnAt < now ? x.warnAt : null,
+          breached_at: x.breachedAt, achieved_at: x.achievedAt, version: x.version,
+        })),
+      ),
+    ],
+  );
+
+  // CSAT an hour after the solve; quick, in-SLA service scores better, as in real data.
+  const breached = new Set(timers.filter((x) => x.state === 'breached').map((x) => x.ticketId));
+  const surveys = tickets
+    .filter((t) => t.solved_at && t.solved_at.getTime() < now.getTime() - 2 * 3600000)
+    .map((t) => {
+      const sentAt = new Date(t.solved_at!.getTime() + 3600000);
+      const answered = rnd() < 0.6;
+      const r = rnd() + (breached.has(t.id) ? -0.35 : 0.1);
+      const score = r < 0.1 ? 1 : r < 0.2 ? 2 : r < 0.35 ? 3 : r < 0.65 ? 4 : 5;
+      return {
+        ticket_id: t.id, customer_id: t.customer_id, team_id: t.team_id, agent_id: t.assignee_id, scheduled_at: sentAt, sent_at: sentAt,
+        expires_at: new Date(sentAt.getTime() + 14 * 86400000), message_id: `<seed-survey-${t.id}@keepdesk.localhost>`,
+        score: answered ? score : null, answered_at: answered ? new Date(Math.min(now.getTime() - 60000, sentAt.getTime() + rnd() * 2 * 86400000)) : null, low_score: answered && score <= 2,
+      };
+    });
+  await tx.query(
+    `INSERT INTO surveys (ticket_id, customer_id, team_id, type, channel, state, scheduled_at, sent_at, accepted_at, message_id, agent_id,
+       expires_at, score, answered_at, low_score)
+     SELECT ticket_id, customer_id, team_id, 'csat', 'email', 'sent', scheduled_at, sent_at, sent_at, message_id, agent_id,
+            expires_at, score, answered_at, low_score
+     FROM jsonb_to_recordset($1::jsonb) AS x(ticket_id uuid, customer_id uuid, team_id uuid, agent_id uuid, scheduled_at timestamptz,
+       sent_at timestamptz, expires_at timestamptz, message_id text, score int, answered_at timestamptz, low_score boolean)`,
+    [JSON.stringify(surveys)],
   );
 }
