@@ -36,6 +36,13 @@ describe('npm run seed', () => {
     expect(counts).toMatchObject({ teams: 3, agents: 7, customers: 200, tickets: 1000, timers: 2000, retention: 1000 });
     expect(counts.orders).toBeGreaterThan(300);
 
+    // Nothing in the demo happened in the future (a future first response made a breach that had not happened yet).
+    const [future] = await q(
+      `SELECT (SELECT count(*)::int FROM tickets WHERE greatest(created_at, first_response_at, solved_at, closed_at, status_changed_at) > now()) AS tickets,
+              (SELECT count(*)::int FROM messages WHERE created_at > now()) AS messages`,
+    );
+    expect(future).toEqual({ tickets: 0, messages: 0 });
+
     // Every state shows up, and each is consistent with the ticket it belongs to.
     const states = await q(`SELECT state, count(*)::int AS n FROM sla_timers GROUP BY state ORDER BY state`);
     expect(states.map((s) => s.state)).toEqual(['achieved', 'active', 'breached', 'paused']);

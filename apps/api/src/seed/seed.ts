@@ -107,7 +107,8 @@ export async function seed(ds: DataSource, config: AppConfig): Promise<string> {
       const members = users.filter((u) => u.teams.includes(team.id) && u.role !== 'admin');
       const assignee = status === 'new' && rnd() < 0.5 ? null : pick(members);
       const responded = status !== 'new';
-      const firstResponse = responded ? new Date(created.getTime() + (0.1 + rnd() * 20) * 3600000) : null;
+      // Everything happened in the past: a ticket opened an hour ago was answered within that hour.
+      const firstResponse = responded ? new Date(created.getTime() + Math.min((0.1 + rnd() * 20) * 3600000, age * 0.5)) : null;
       const solvedAt = status === 'solved' || status === 'closed' ? new Date(Math.min(now - 60000, (firstResponse ?? created).getTime() + rnd() * 3 * DAY)) : null;
       const closedAt = status === 'closed' && solvedAt ? new Date(Math.min(now - 30000, solvedAt.getTime() + 4 * DAY)) : null;
       const customer = pick(customers);
@@ -119,8 +120,8 @@ export async function seed(ds: DataSource, config: AppConfig): Promise<string> {
       );
       const msgs: [string, string | null, string, Date][] = [['customer', null, body, created]];
       if (firstResponse && assignee) msgs.push(['reply', assignee.id, pick(REPLIES), firstResponse]);
-      if (firstResponse && rnd() < 0.5) msgs.push(['customer', null, pick(CUSTOMER_REPLIES), new Date(firstResponse.getTime() + 3600000)]);
-      if (assignee && rnd() < 0.3) msgs.push(['note', assignee.id, 'Checked with the warehouse.', new Date(created.getTime() + 1800000)]);
+      if (firstResponse && rnd() < 0.5) msgs.push(['customer', null, pick(CUSTOMER_REPLIES), new Date(firstResponse.getTime() + Math.min(3600000, (now - firstResponse.getTime()) / 2))]);
+      if (assignee && rnd() < 0.3) msgs.push(['note', assignee.id, 'Checked with the warehouse.', new Date(created.getTime() + Math.min(1800000, age / 4))]);
       for (const [kind, author, text, at] of msgs) {
         await tx.query(`INSERT INTO messages (ticket_id, kind, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)`, [t.id, kind, author, text, at]);
       }
