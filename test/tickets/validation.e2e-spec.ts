@@ -30,6 +30,9 @@ describe('input validation and the error body', () => {
     // Postgres text cannot hold U+0000: refused up front rather than a failed write (a 500).
     ['NUL character', { ...good(), subject: 'Hel\u0000lo' }, 'subject must not contain NUL'],
     ['NUL character, nested in an array', { ...good(), tags: ['ok', 'b\u0000d'] }, 'tags[1] must not contain NUL'],
+    // Not valid Unicode: Postgres cannot store it, and a JSONB column refuses the escape (a 500).
+    ['lone surrogate', { ...good(), subject: 'Hel\uD800lo' }, 'subject must not contain lone UTF-16 surrogates'],
+    ['lone surrogate, nested', { ...good(), customer: { email: 'a@b.co', name: '\uDC00' } }, 'customer.name must not contain lone UTF-16 surrogates'],
     ['array instead of object', [good()], ''],
     ['null body', null, ''],
   ])('%s → 400 naming the field', async (_name, body, field) => {
@@ -47,6 +50,15 @@ describe('input validation and the error body', () => {
     const big = await post({ ...good(), body: 'x'.repeat(70000) });
     expect(big.status).toBe(413);
     expect(big.body.statusCode).toBe(413);
+  });
+
+  it('deeply nested bodies → 400 naming the problem (they used to overflow the stack: a 500)', async () => {
+    const deepArray = await post(`{"subject":${'['.repeat(30000)}${']'.repeat(30000)}}`);
+    expect(deepArray.status).toBe(400);
+    expect(deepArray.body).toMatchObject({ statusCode: 400, error: 'Bad Request', message: 'subject[0][0][0]' + '[0]'.repeat(28) + ' nests objects or arrays deeper than 32 levels' });
+    const deepObject = await post('{"a":'.repeat(10000) + '1' + '}'.repeat(10000));
+    expect(deepObject.status).toBe(400);
+    expect(deepObject.body.message).toContain('nests objects or arrays deeper than 32 levels');
   });
 
   it('a bad UUID in the path names the parameter; a bad query value names the field', async () => {

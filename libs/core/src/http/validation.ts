@@ -16,31 +16,82 @@ function flatten(errors: ValidationError[], parent = ''): { field: string; messa
   return out;
 }
 
-/** The field of the first string holding U+0000 (Postgres text cannot store it), or null. */
-export function fieldWithNul(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
-  if (!value || typeof value !== 'object') return null;
-  for (const [k, v] of Object.entries(value)) {
-    const field = Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k;
-    const found = fieldWithNul(v, field);
-    if (found !== null) return found;
+/** How deep objects and arrays may nest in a request (the DTOs here use 4 at most). */
+export const MAX_INPUT_DEPTH = 32;
+
+export interface InputProblem {
+  field: string;
+  message: string;
+}
+
+// A surrogate half without its partner: not valid UTF-16, so neither JSON-encodable text nor
+// anything Postgres (UTF-8) can store.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function stringProblem(s: string): string | null {
+  if (s.includes('\u0000')) return 'must not contain NUL characters';
+  if (LONE_SURROGATE.test(s)) return 'must not contain lone UTF-16 surrogates (invalid Unicode)';
+  return null;
+}
+
+function isContainer(v: unknown): v is Record<string, unknown> | unknown[] {
+  if (Array.isArray(v)) return true;
+  if (!v || typeof v !== 'object') return false;
+  // Plain parsed JSON only; Buffers, Dates and class instances are not request text.
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * The first field (in document order) that Postgres could not store or that nests too deeply:
+ * a string with U+0000 or a lone surrogate (in a value or a key), or objects/arrays nested more
+ * than `maxDepth` levels. Iterative, so a hostile body cannot overflow the stack.
+ * `root` names the top (a path parameter's name; '' for a body or query).
+ */
+export function findInputProblem(value: unknown, root = '', maxDepth = MAX_INPUT_DEPTH): InputProblem | null {
+  const stack: { value: unknown; field: string; depth: number }[] = [{ value, field: root, depth: 0 }];
+  while (stack.length) {
+    const { value: v, field, depth } = stack.pop()!;
+    if (typeof v === 'string') {
+      const problem = stringProblem(v);
+      if (problem) return { field, message: problem };
+      continue;
+    }
+    if (!isContainer(v)) continue;
+    if (depth >= maxDepth) return { field, message: `nests objects or arrays deeper than ${maxDepth} levels` };
+    const entries = Object.entries(v);
+    // Pushed in reverse so entries pop in document order: the first bad field is the one named.
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [k, child] = entries[i];
+      const childField = Array.isArray(v) ? `${field}[${k}]` : field ? `${field}.${k}` : k;
+      const keyProblem = Array.isArray(v) ? null : stringProblem(k);
+      if (keyProblem) return { field: childField, message: `name ${keyProblem}` };
+      stack.push({ value: child, field: childField, depth: depth + 1 });
+    }
   }
   return null;
 }
 
-/** Refuses NUL characters, naming the field, before class-validator runs: the write would fail later. */
+/**
+ * Refuses what Postgres cannot store (NUL, lone surrogates) and absurd nesting, naming the field,
+ * before class-validator runs: the write would fail later, and deep nesting would exhaust the stack.
+ */
 class KeepdeskValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata) {
-    const field = fieldWithNul(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
-    if (field !== null) {
-      const message = `${field || metadata.type} must not contain NUL characters`;
-      throw new BadRequestException({ message, errors: [{ field: field || metadata.type, messages: [message] }] });
+    if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
+      const problem = findInputProblem(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
+      if (problem) {
+        // A top-level array's elements read as body[0], not [0].
+        const field = !problem.field || problem.field.startsWith('[') ? `${metadata.type}${problem.field}` : problem.field;
+        const message = `${field} ${problem.message}`;
+        throw new BadRequestException({ message, errors: [{ field, messages: [message] }] });
+      }
     }
     return super.transform(value, metadata);
   }
 }
 
-/** Whitelist + unknown fields rejected + NUL characters refused + per-field messages that name the field. */
+/** Whitelist + unknown fields rejected + unstorable text and deep nesting refused + per-field messages that name the field. */
 export function createValidationPipe(): ValidationPipe {
   return new KeepdeskValidationPipe({
     whitelist: true,
