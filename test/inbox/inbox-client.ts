@@ -86,8 +86,21 @@ export class InboxClient {
     });
   }
 
-  emit<T = any>(event: string, body: unknown): Promise<T> {
-    return this.socket.timeout(5000).emitWithAck(event, body);
+  /**
+   * A client → server message with its ack. When the handler throws, Nest answers with an
+   * `exception` event and no ack: fail with its message rather than a bare "operation has timed out".
+   */
+  async emit<T = any>(event: string, body: unknown): Promise<T> {
+    let onException: ((e: unknown) => void) | undefined;
+    const thrown = new Promise<never>((_, reject) => {
+      onException = (e) => reject(new Error(`${event}: the server threw instead of acking: ${JSON.stringify(e)}`));
+      this.socket.once('exception', onException);
+    });
+    try {
+      return await Promise.race([this.socket.timeout(5000).emitWithAck(event, body) as Promise<T>, thrown]);
+    } finally {
+      this.socket.off('exception', onException);
+    }
   }
 
   close(): void {

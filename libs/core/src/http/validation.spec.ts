@@ -61,3 +61,20 @@ describe('the validation pipe', () => {
     expect(await refusal({ q: 'a\u0000' }, 'query')).toMatchObject({ message: 'q must not contain NUL characters' });
   });
 });
+
+describe('the validation pipe on a gateway handler', () => {
+  // Nest runs global pipes on every gateway argument, the @ConnectedSocket() Socket included
+  // (WsParamtype.SOCKET = 0, a circular object). Walking it overflowed the stack, so Nest emitted
+  // 'exception' instead of the ack and /inbox clients timed out on presence.set and ticket.view.
+  it('passes the socket and a plain message body through untouched', async () => {
+    class Circular {
+      server: { of: Circular } = { of: this };
+      handshake = { auth: { token: 'x\u0000' } };
+    }
+    const socket = new Circular();
+    const pipe = createValidationPipe();
+    await expect(pipe.transform(socket, { type: 0 as unknown as 'custom', metatype: Object })).resolves.toBe(socket);
+    const body = { ticketId: '00000000-0000-0000-0000-000000000000' };
+    await expect(pipe.transform(body, { type: 3 as unknown as 'custom', metatype: Object })).resolves.toBe(body);
+  });
+});
