@@ -9,6 +9,10 @@ const CACHE_MS = 5000;
 @Injectable()
 export class ApiKeysService {
   private readonly cache = new Map<string, { id: string; name: string; until: number }>();
+  /** Lookups under way: a burst of requests with one key (or an expired entry) costs one query, not one each. */
+  private readonly lookups = new Map<string, Promise<{ id: string; name: string } | null>>();
+  /** Bumped by every revocation: a lookup that raced one does not cache what it read. */
+  private revocations = 0;
 
   constructor(private readonly repo: IdentityRepository) {}
 
@@ -29,7 +33,9 @@ export class ApiKeysService {
   async revoke(id: string): Promise<void> {
     const hash = await this.repo.revokeApiKey(id);
     if (!hash) throw notFound('API key', id);
+    this.revocations++;
     this.cache.delete(hash);
+    this.lookups.delete(hash);
   }
 
   /**
@@ -42,13 +48,23 @@ export class ApiKeysService {
     const now = Date.now();
     const hit = this.cache.get(hash);
     if (hit && hit.until > now) return hit;
+    let lookup = this.lookups.get(hash);
+    if (!lookup) {
+      lookup = this.lookup(hash).finally(() => this.lookups.delete(hash));
+      this.lookups.set(hash, lookup);
+    }
+    return lookup;
+  }
+
+  private async lookup(hash: string): Promise<{ id: string; name: string } | null> {
+    const revocations = this.revocations;
     const row = await this.repo.findActiveApiKey(hash);
-    if (!row) {
+    if (!row || revocations !== this.revocations) {
       this.cache.delete(hash);
-      return null;
+      return row ?? null;
     }
     if (this.cache.size > 10000) this.cache.clear();
-    this.cache.set(hash, { ...row, until: now + CACHE_MS });
+    this.cache.set(hash, { ...row, until: Date.now() + CACHE_MS });
     return row;
   }
 }
