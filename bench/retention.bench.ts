@@ -13,25 +13,13 @@
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
-import { adminSession, request, scratchDatabase, startChild, summarize } from './support';
+import { adminSession, request, scratchDatabase, seededRandom, startChild, summarize } from './support';
 
 const TICKETS = Number(process.env.BENCH_TICKETS ?? 1_000_000);
 const SCALES = (process.env.BENCH_SCALES ?? '0.1,1').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const RAW_RUNS = Number(process.env.BENCH_RAW_RUNS ?? 3);
 const DAY = 86_400_000;
-
-/** Deterministic PRNG so runs are comparable. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function loadTickets(c: Client, tickets: number, customers: number) {
   const t0 = Date.now();
@@ -62,7 +50,7 @@ async function loadTickets(c: Client, tickets: number, customers: number) {
 
 /** NDJSON orders generated on the fly (never held in memory) and POSTed as one streamed body. */
 function importOrders(api: string, apiKey: string, orders: number, customers: number): Promise<{ status: number; body: any }> {
-  const rand = rng(42);
+  const rand = seededRandom(42);
   let i = 0;
   const now = Date.now();
   const body = new Readable({

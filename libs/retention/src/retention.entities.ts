@@ -3,7 +3,6 @@ import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryG
 /** An order pushed by a shop or CRM. `external_id` is the integrator's id: the idempotency key. */
 @Entity('orders')
 @Index('IDX_orders_customer_placed', ['customerId', 'placedAt'])
-@Index('IDX_orders_placed', ['placedAt'])
 export class OrderEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -274,6 +273,70 @@ export class RetentionStateEntity {
   at: Date;
 }
 
+/**
+ * The repurchase report's per-day rollup: for each UTC day of anchors, each dimension the report
+ * groups by and each group key, how many tickets, and how many of them had their first later order
+ * after how many days (`lags[i]` whole days, rounded up, `lag_counts[i]` tickets; sorted by lag).
+ * Retained at window W = sum of lag_counts with lag ≤ W, so any window is answered exactly.
+ * Rows of a day are rebuilt from ticket_retention when the day is marked dirty (triggers on
+ * ticket_retention, migration 1796240000000-retention-rollup).
+ */
+@Entity('retention_rollup')
+@Index('IDX_retention_rollup_dimension_day', ['dimension', 'day'])
+@Index('IDX_retention_rollup_day', ['day'])
+export class RetentionRollupEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id: string;
+
+  @Column('date')
+  day: string;
+
+  /** none, csat, nps, sla, firstResponse, agent, team, channel, priority or tag (reports/group-keys.ts). */
+  @Column('text')
+  dimension: string;
+
+  /** The group key (null = the tickets without a value). */
+  @Column('text', { nullable: true })
+  key: string | null;
+
+  @Column('int')
+  tickets: number;
+
+  @Column('int', { array: true })
+  lags: number[];
+
+  @Column('int', { name: 'lag_counts', array: true })
+  lagCounts: number[];
+}
+
+/**
+ * Days whose rollup rows are stale, appended by triggers on ticket_retention in the writer's own
+ * transaction (one row per day per statement, no upsert: concurrent writers never wait on each
+ * other). The rebuild deletes the rows it sees and recomputes those days afterwards, so a mark
+ * committed later is simply rebuilt next time.
+ */
+@Entity('retention_dirty_days')
+export class RetentionDirtyDayEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id: string;
+
+  @Column('date')
+  day: string;
+}
+
+/**
+ * Customers whose tickets' next_order_at must be recomputed from their orders (bulk imports enqueue
+ * here instead of linking order by order); drained by one set-wise UPDATE per chunk.
+ */
+@Entity('retention_link_queue')
+export class RetentionLinkQueueEntity {
+  @PrimaryColumn('uuid', { name: 'customer_id' })
+  customerId: string;
+
+  @Column('timestamptz', { name: 'queued_at', default: () => 'now()' })
+  queuedAt: Date;
+}
+
 /** Entities of the retention domain; registered in migrations/schema.ts. */
 export const RETENTION_ENTITIES: Function[] = [
   OrderEntity,
@@ -284,4 +347,7 @@ export const RETENTION_ENTITIES: Function[] = [
   ChurnCooldownEntity,
   ChurnFollowUpEntity,
   RetentionStateEntity,
+  RetentionRollupEntity,
+  RetentionDirtyDayEntity,
+  RetentionLinkQueueEntity,
 ];

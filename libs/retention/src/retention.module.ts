@@ -21,6 +21,8 @@ import { OrdersService } from './orders/orders.service';
 import { RetentionReportController } from './reports/retention-report.controller';
 import { RetentionReportRepository } from './reports/retention-report.repository';
 import { RetentionReportService } from './reports/retention-report.service';
+import { RetentionRefreshService } from './reports/retention-refresh.service';
+import { RetentionRollupRepository } from './reports/retention-rollup.repository';
 import { ServiceSignalsRepository } from './reports/service-signals.repository';
 
 /** Shared by both sides: the ticket hook (tickets change in the api and in the worker) and the services. */
@@ -31,6 +33,8 @@ const SHARED = [
   OrdersService,
   RetentionReportRepository,
   RetentionReportService,
+  RetentionRollupRepository,
+  RetentionRefreshService,
   ServiceSignalsRepository,
   ModelRepository,
   ModelFitService,

@@ -96,6 +96,53 @@ export class TicketRetentionRepository {
   }
 
   /**
+   * Bulk imports queue the customers whose orders they inserted, in the import's transaction, and
+   * link later, set-wise (drainLinkQueue): a ticket is rewritten once per import instead of once
+   * per order that moves it. DO UPDATE, not DO NOTHING: it locks the queue row until the orders
+   * commit, so a drain running meanwhile skips that customer (SKIP LOCKED) rather than relinking
+   * without the orders and deleting the entry. Sorted, so two imports lock in the same order.
+   */
+  async enqueueLinks(m: EntityManager, customerIds: string[]): Promise<void> {
+    if (!customerIds.length) return;
+    await m.query(
+      `INSERT INTO retention_link_queue (customer_id)
+       SELECT DISTINCT c FROM unnest($1::uuid[]) AS c ORDER BY c
+       ON CONFLICT (customer_id) DO UPDATE SET queued_at = now()`,
+      [customerIds],
+    );
+  }
+
+  /**
+   * Relinks up to `limit` queued customers in one statement: each of their tickets' next_order_at
+   * becomes the first order after its anchor. Rows whose anchor or customer moved since the
+   * statement's snapshot are left alone (the ticket hook recomputed them under the row lock).
+   * Returns how many customers were taken; call in its own transaction until it returns 0.
+   */
+  async drainLinks(tx: EntityManager, limit: number): Promise<number> {
+    const taken = await rows<{ customer_id: string }>(
+      tx,
+      `DELETE FROM retention_link_queue WHERE customer_id IN (
+         SELECT customer_id FROM retention_link_queue ORDER BY customer_id LIMIT $1 FOR UPDATE SKIP LOCKED
+       ) RETURNING customer_id`,
+      [limit],
+    );
+    if (!taken.length) return 0;
+    await tx.query(
+      `UPDATE ticket_retention tr SET next_order_at = x.next_order_at, updated_at = now()
+       FROM (
+         SELECT t.ticket_id, t.customer_id, t.anchor_at,
+                (SELECT min(o.placed_at) FROM orders o WHERE o.customer_id = t.customer_id AND o.placed_at > t.anchor_at) AS next_order_at
+         FROM ticket_retention t
+         WHERE t.customer_id = ANY($1::uuid[])
+       ) x
+       WHERE tr.ticket_id = x.ticket_id AND tr.customer_id = x.customer_id AND tr.anchor_at = x.anchor_at
+         AND tr.next_order_at IS DISTINCT FROM x.next_order_at`,
+      [taken.map((t) => t.customer_id)],
+    );
+    return taken.length;
+  }
+
+  /**
    * Rows for every ticket that has none (tickets written without the hook: the seed, imports of
    * history, installs that predate retention). Idempotent.
    */

@@ -52,8 +52,9 @@ export function cohortSql(c: Cohort, params: unknown[]): { inRange: string; matu
   let w: string | null = null;
   const win = () => {
     if (w === null) {
-      params.push(c.window);
-      w = `make_interval(days => $${params.length}::int)`;
+      // Days of 86,400 s (not calendar days in the session's time zone), as the rollup counts them.
+      params.push(c.window * 86400);
+      w = `make_interval(secs => $${params.length}::int)`;
     }
     return w;
   };

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { rows } from '@keepdesk/core';
 import { EntityManager } from 'typeorm';
 import { Cohort, cohortSql, fromSql, GROUP_KEY_SQL, GroupBy, groupSql } from './group-keys';
+import { RollupPlan } from './rollup-plan';
 
 export interface GroupCounts {
   key: string | null;
@@ -12,10 +13,25 @@ export interface GroupCounts {
 
 @Injectable()
 export class RetentionReportRepository {
-  /** Counts per group (plus the ungrouped total) in one scan of ticket_retention. */
-  async repurchaseCounts(m: EntityManager, groupBy: GroupBy, cohort: Cohort): Promise<{ groups: GroupCounts[]; total: GroupCounts }> {
+  /**
+   * Counts per group (plus the ungrouped total) in one scan of ticket_retention; with a rollup
+   * plan, only of the tickets the rollup does not cover (partial days, read through the anchor index).
+   */
+  async repurchaseCounts(m: EntityManager, groupBy: GroupBy, cohort: Cohort, outsideRollup?: RollupPlan): Promise<{ groups: GroupCounts[]; total: GroupCounts }> {
     const params: unknown[] = [];
     const c = cohortSql(cohort, params);
+    let range = c.inRange;
+    if (outsideRollup) {
+      const p = outsideRollup;
+      params.push(p.toAt, p.cutAt, p.cutEndAt);
+      const n = params.length;
+      const parts = [`tr.anchor_at >= $${n - 2}::timestamptz`, `(tr.anchor_at >= $${n - 1}::timestamptz AND tr.anchor_at < $${n}::timestamptz)`];
+      if (p.fromAt) {
+        params.push(p.fromAt);
+        parts.push(`tr.anchor_at < $${params.length}::timestamptz`);
+      }
+      range = `${c.inRange} AND (${parts.join(' OR ')})`;
+    }
     const agg = `count(DISTINCT tr.ticket_id)`;
     const counts = (filter: string) => (groupBy === 'tag' ? `count(DISTINCT tr.ticket_id) FILTER (WHERE ${filter})` : `count(*) FILTER (WHERE ${filter})`);
     // Tags fan tickets out, so their total needs DISTINCT; other dimensions get the total for free
@@ -25,7 +41,7 @@ export class RetentionReportRepository {
                         ${counts(c.matured)} AS matured,
                         ${counts(`${c.matured} AND ${c.retained}`)} AS retained
                  FROM ${fromSql(groupBy)}
-                 WHERE ${c.inRange}
+                 WHERE ${range}
                  GROUP BY GROUPING SETS ((${GROUP_KEY_SQL[groupBy]}), ())`;
     const result = await rows<{ key: string | null; is_total: number; tickets: string; matured: string; retained: string }>(m, sql, params);
     const toCounts = (r: (typeof result)[number]): GroupCounts => ({

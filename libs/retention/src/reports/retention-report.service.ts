@@ -5,6 +5,9 @@ import { DataSource } from 'typeorm';
 import { kaplanMeier, medianTime, survivalAt, wilsonInterval } from '../models';
 import { Cohort, GroupBy } from './group-keys';
 import { GroupCounts, RetentionReportRepository } from './retention-report.repository';
+import { RetentionRefreshService } from './retention-refresh.service';
+import { RetentionRollupRepository } from './retention-rollup.repository';
+import { rollupPlan } from './rollup-plan';
 import { ServiceSignalsRepository } from './service-signals.repository';
 
 export const DRILL_DOWN_PATH = '/api/retention/repurchase/tickets';
@@ -21,7 +24,15 @@ export class RetentionReportService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: RetentionReportRepository,
     private readonly signals: ServiceSignalsRepository,
+    private readonly rollup: RetentionRollupRepository,
+    private readonly refresh: RetentionRefreshService,
   ) {}
+
+  /** Survey/SLA keys and queued links into ticket_retention: what every report reads. */
+  private async freshen(): Promise<void> {
+    await this.refreshSignals();
+    await this.refresh.drainLinks();
+  }
 
   /**
    * Copies new survey answers and SLA outcomes into ticket_retention. One instance at a time
@@ -43,9 +54,19 @@ export class RetentionReportService {
     });
   }
 
+  /**
+   * Whole days come from the rollup (rebuilt first for days marked dirty), the few partial days
+   * from ticket_retention; both from the same definitions, so the sum is the exact figure.
+   */
   async repurchase(groupBy: GroupBy, cohort: Cohort) {
-    await this.refreshSignals();
-    const { groups, total } = await this.repo.repurchaseCounts(this.ds.manager, groupBy, cohort);
+    await this.freshen();
+    await this.refresh.rebuildRollup();
+    const plan = rollupPlan(cohort);
+    const [rolled, raw] = await Promise.all([
+      this.rollup.counts(this.ds.manager, groupBy, cohort.window, plan),
+      this.repo.repurchaseCounts(this.ds.manager, groupBy, cohort, plan),
+    ]);
+    const { groups, total } = addCounts(rolled, raw);
     const row = (g: GroupCounts, isTotal: boolean) => {
       const ci = wilsonInterval(g.retained, g.matured);
       return {
@@ -94,6 +115,7 @@ export class RetentionReportService {
     cursor: string | null,
     limit: number,
   ) {
+    await this.freshen();
     const list = await this.repo.cohortTickets(this.ds.manager, groupBy, key, cohort, outcome, cursor, limit + 1);
     const page = list.slice(0, limit);
     return {
@@ -111,7 +133,7 @@ export class RetentionReportService {
   }
 
   async timeToRepurchase(groupBy: GroupBy, cohort: Omit<Cohort, 'window'>, maxDays: number) {
-    await this.refreshSignals();
+    await this.freshen();
     const counts = await this.repo.survivalCounts(this.ds.manager, groupBy, cohort);
     const byKey = new Map<string | null, { time: number; event: boolean }[]>();
     for (const c of counts) {
@@ -145,4 +167,24 @@ export class RetentionReportService {
       groups,
     };
   }
+}
+
+/** Counts of two disjoint sets of tickets, added per key (null = the no-value group). */
+function addCounts(...parts: { groups: GroupCounts[]; total: GroupCounts }[]): { groups: GroupCounts[]; total: GroupCounts } {
+  const byKey = new Map<string | null, GroupCounts>();
+  const total: GroupCounts = { key: null, tickets: 0, matured: 0, retained: 0 };
+  const add = (into: GroupCounts, g: GroupCounts) => {
+    into.tickets += g.tickets;
+    into.matured += g.matured;
+    into.retained += g.retained;
+  };
+  for (const p of parts) {
+    add(total, p.total);
+    for (const g of p.groups) {
+      let into = byKey.get(g.key);
+      if (!into) byKey.set(g.key, (into = { key: g.key, tickets: 0, matured: 0, retained: 0 }));
+      add(into, g);
+    }
+  }
+  return { groups: [...byKey.values()], total };
 }
