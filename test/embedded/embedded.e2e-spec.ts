@@ -34,7 +34,7 @@ interface Launcher {
 }
 
 function launch(dataDir: string, port: number): Launcher {
-  const env: NodeJS.ProcessEnv = { ...process.env, KEEPDESK_DATA_DIR: dataDir, PORT: String(port), NODE_ENV: 'development', LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, KEEPDESK_DATA_DIR: dataDir, PORT: String(port), NODE_ENV: 'development', LOG_LEVEL: 'warn', SURVEY_SWEEP_MS: '1000' };
   for (const k of ['DATABASE_URL', 'DATABASE_READ_URL', 'REDIS_URL', 'JWT_SECRET', 'ADMIN_EMAIL', 'ADMIN_PASSWORD']) delete env[k];
   const proc = spawn(process.execPath, ['scripts/start.js', '--no-build'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -170,6 +170,19 @@ describe('embedded mode (no DATABASE_URL, no REDIS_URL)', () => {
         if (!sentAt) await new Promise((r) => setTimeout(r, 250));
       }
       expect(sentAt).toBeTruthy();
+
+      // The demo's low CSAT answers get their service-recovery tickets from the worker's sweep, and
+      // the one database session is free afterwards (opening them once held it forever).
+      const recoveredBy = Date.now() + 45000;
+      let low = { total: 0, open: -1 };
+      while (Date.now() < recoveredBy) {
+        low = (await pg.query(`SELECT count(*)::int AS total, count(*) FILTER (WHERE follow_up_ticket_id IS NULL)::int AS open FROM surveys WHERE low_score`)).rows[0];
+        if (low.open === 0) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(low.total).toBeGreaterThan(0);
+      expect(low.open).toBe(0);
+      expect((await call(base, 'GET', '/health/ready')).status).toBe(200);
     } finally {
       await pg.end();
     }

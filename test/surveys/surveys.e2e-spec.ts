@@ -1,5 +1,6 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { adminToken, bearer, closeDb, db, newAgent, newApiKey, newTeam, startApi, startWorker, TestApi, uid, waitFor } from '@keepdesk/testing';
+import { SurveyAnswersService } from '../../libs/surveys/src/survey-answers.service';
 import { deriveTokenKey, signSurveyToken } from '../../libs/surveys/src/survey-token';
 import { Sink, SinkMail, startSink } from './smtp-sink';
 
@@ -233,6 +234,16 @@ describe('surveys (SPEC "Surveys")', () => {
     const fu = (await db().query(`SELECT * FROM tickets WHERE id = $1`, [s.follow_up_ticket_id])).rows[0];
     expect(fu).toMatchObject({ parent_ticket_id: t.id, team_id: team.id, priority: 'high' });
     expect(fu.tags).toContain('service-recovery');
+    expect((await db().query(`SELECT count(*)::int AS n FROM tickets WHERE parent_ticket_id = $1`, [t.id])).rows[0].n).toBe(1);
+
+    // Retried, concurrently, by the API and the worker, after a crash between opening the ticket
+    // and recording it on the survey: still that one follow-up.
+    await db().query(`UPDATE surveys SET follow_up_ticket_id = NULL WHERE id = $1`, [s.id]);
+    const fromApi = api.app.get(SurveyAnswersService, { strict: false });
+    const fromWorker = worker.get(SurveyAnswersService, { strict: false });
+    const again = await Promise.all([...Array(5)].flatMap(() => [fromApi.ensureFollowUp(s.id), fromWorker.ensureFollowUp(s.id)]));
+    expect(new Set(again)).toEqual(new Set([s.follow_up_ticket_id]));
+    expect((await survey(t.id)).follow_up_ticket_id).toBe(s.follow_up_ticket_id);
     expect((await db().query(`SELECT count(*)::int AS n FROM tickets WHERE parent_ticket_id = $1`, [t.id])).rows[0].n).toBe(1);
     const types = (await db().query(`SELECT type FROM ticket_events WHERE ticket_id = $1`, [t.id])).rows.map((r) => r.type);
     expect(types).toEqual(expect.arrayContaining(['survey.responded', 'survey.low_score']));

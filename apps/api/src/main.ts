@@ -1,10 +1,11 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from '@keepdesk/core';
+import { exitIfShutdownHangs, loadConfigOrExit } from '@keepdesk/core';
 import { createApiApp } from './bootstrap';
 import { modeLine, resolveDatabaseUrl } from './database-url';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  exitIfShutdownHangs('keepdesk api');
   const databaseUrl = await resolveDatabaseUrl(config);
   const app = await createApiApp(config, databaseUrl);
   await app.listen({ port: config.port, host: process.env.HOST ?? '0.0.0.0' });

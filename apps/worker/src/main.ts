@@ -1,10 +1,11 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from '@keepdesk/core';
+import { exitIfShutdownHangs, loadConfigOrExit } from '@keepdesk/core';
 import { modeLine, resolveDatabaseUrl } from '../../api/src/database-url';
 import { createWorkerApp } from './bootstrap';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  exitIfShutdownHangs('keepdesk worker');
   await createWorkerApp(config, await resolveDatabaseUrl(config));
   process.stdout.write(`keepdesk worker ready (${modeLine(config)})\n`);
 }

@@ -16,3 +16,4 @@ export * from './database/transaction';
 export * from './database/sql';
 export * from './presence/online-agents';
 export * from './database/group-commit';
+export * from './process/shutdown-deadline';

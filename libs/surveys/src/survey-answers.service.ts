@@ -115,38 +115,34 @@ export class SurveyAnswersService {
 
   /**
    * A low score opens one service-recovery ticket for the team, linked to the rated ticket.
-   * Idempotent: under a per-survey lock, an existing recovery ticket (parent + tag) is reused, so
-   * the answer path and the worker's sweep never open two.
+   * Idempotent without holding a transaction across the ticket's creation (which commits on its
+   * own, and on the embedded database would wait for this one forever): the ticket is keyed by the
+   * survey, so the answer path, the worker's sweep and a retry after a crash all get the same one.
    */
   async ensureFollowUp(surveyId: string): Promise<string | null> {
-    return this.repo.ds.transaction(async (tx) => {
-      await this.repo.lockSurvey(tx, surveyId);
-      const s = await this.repo.byId(tx, surveyId);
-      if (!s || !s.low_score) return null;
-      if (s.follow_up_ticket_id) return s.follow_up_ticket_id;
-      let id = await this.repo.existingFollowUp(tx, s.ticket_id);
-      if (!id) {
-        const max = SCALES[s.type as SurveyType].max;
-        const t = await this.tickets.createSystemTicket({
-          subject: `Service recovery: #${s.ticket_number} ${s.ticket_subject}`.slice(0, 250),
-          body: [
-            `The customer rated ticket #${s.ticket_number} ${s.score}/${max} (${s.type.toUpperCase()}).`,
-            s.comment ? `Comment: ${s.comment}` : 'No comment was left.',
-            s.agent_name ? `Agent credited: ${s.agent_name}.` : '',
-            'Reach out, understand what went wrong, and put it right.',
-          ]
-            .filter(Boolean)
-            .join('\n\n'),
-          customerId: s.customer_id,
-          teamId: s.ticket_team_id ?? s.team_id,
-          priority: 'high',
-          tags: ['service-recovery'],
-          parentTicketId: s.ticket_id,
-        });
-        id = t.id as string;
-      }
-      await this.repo.setFollowUp(tx, s.id, id);
-      return id;
+    const m = this.repo.ds.manager;
+    const s = await this.repo.byId(m, surveyId);
+    if (!s || !s.low_score) return null;
+    if (s.follow_up_ticket_id) return s.follow_up_ticket_id;
+    const max = SCALES[s.type as SurveyType].max;
+    const t = await this.tickets.createSystemTicket({
+      subject: `Service recovery: #${s.ticket_number} ${s.ticket_subject}`.slice(0, 250),
+      body: [
+        `The customer rated ticket #${s.ticket_number} ${s.score}/${max} (${s.type.toUpperCase()}).`,
+        s.comment ? `Comment: ${s.comment}` : 'No comment was left.',
+        s.agent_name ? `Agent credited: ${s.agent_name}.` : '',
+        'Reach out, understand what went wrong, and put it right.',
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+      customerId: s.customer_id,
+      teamId: s.ticket_team_id ?? s.team_id,
+      priority: 'high',
+      tags: ['service-recovery'],
+      parentTicketId: s.ticket_id,
+      idempotencyKey: `survey-follow-up:${s.id}`,
     });
+    await this.repo.setFollowUp(m, s.id, t.id as string);
+    return t.id as string;
   }
 }

@@ -288,15 +288,6 @@ export class SurveysRepository {
   }
 
   /** The service-recovery ticket already opened for a survey's ticket, if any (idempotent follow-ups). */
-  async existingFollowUp(m: Q, ticketId: string): Promise<string | null> {
-    const r = await one<{ id: string }>(m, `SELECT id FROM tickets WHERE parent_ticket_id = $1 AND 'service-recovery' = ANY(tags) LIMIT 1`, [ticketId]);
-    return r?.id ?? null;
-  }
-
-  async lockSurvey(tx: Q, surveyId: string): Promise<void> {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1::text, 6))`, [surveyId]);
-  }
-
   setFollowUp(m: Q, id: string, followUpId: string) {
     return affected(m, `UPDATE surveys SET follow_up_ticket_id = $2 WHERE id = $1`, [id, followUpId]);
   }

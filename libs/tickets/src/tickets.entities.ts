@@ -101,6 +101,15 @@ export class TicketEntity {
 
   @Column('int', { name: 'reopen_count', default: 0 })
   reopenCount: number;
+
+  /**
+   * Set by the system for tickets it opens on its own (a survey's service recovery, a churn
+   * follow-up): the cause, so that a retried job finds the ticket it already opened instead of
+   * opening another.
+   */
+  @Index('UQ_tickets_idempotency_key', { unique: true, where: 'idempotency_key IS NOT NULL' })
+  @Column('text', { name: 'idempotency_key', nullable: true })
+  idempotencyKey: string | null;
 }
 
 @Entity('messages')

@@ -24,6 +24,7 @@ export interface NewTicket {
   authorKind: 'customer' | 'reply' | 'note';
   authorId: string | null;
   emailMessageId: string | null;
+  idempotencyKey?: string | null;
 }
 
 export interface TicketFilter {
@@ -77,13 +78,15 @@ export class TicketsRepository {
       author_kind: t.authorKind,
       author_id: t.authorId,
       email_message_id: t.emailMessageId,
+      idempotency_key: t.idempotencyKey ?? null,
     }));
     const inserted = await rows<TicketSnapshot>(
       tx,
       `WITH i AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
            ord int, id uuid, subject text, body text, customer_id uuid, email text, name text, channel text, priority text,
-           tags text[], team_id uuid, assignee_id uuid, parent_ticket_id uuid, author_kind text, author_id uuid, email_message_id text)
+           tags text[], team_id uuid, assignee_id uuid, parent_ticket_id uuid, author_kind text, author_id uuid, email_message_id text,
+           idempotency_key text)
        ), c AS (
          INSERT INTO customers (email, name)
          SELECT DISTINCT ON (lower(email)) lower(email), name FROM i WHERE customer_id IS NULL
@@ -91,9 +94,9 @@ export class TicketsRepository {
          ON CONFLICT (email) DO UPDATE SET name = COALESCE(EXCLUDED.name, customers.name), updated_at = now()
          RETURNING id, email
        ), t AS (
-         INSERT INTO tickets (id, subject, status, priority, channel, tags, customer_id, team_id, assignee_id, parent_ticket_id, search)
+         INSERT INTO tickets (id, subject, status, priority, channel, tags, customer_id, team_id, assignee_id, parent_ticket_id, search, idempotency_key)
          SELECT i.id, i.subject, 'new', i.priority, i.channel, i.tags, COALESCE(i.customer_id, c.id), i.team_id, i.assignee_id,
-                i.parent_ticket_id, to_tsvector('simple', left(i.subject || ' ' || i.body, 100000))
+                i.parent_ticket_id, to_tsvector('simple', left(i.subject || ' ' || i.body, 100000)), i.idempotency_key
          FROM i LEFT JOIN c ON i.customer_id IS NULL AND c.email = lower(i.email)
          ORDER BY i.ord
          RETURNING *
@@ -106,6 +109,10 @@ export class TicketsRepository {
     );
     const byId = new Map(inserted.map((t) => [t.id, t]));
     return input.map((x) => byId.get(x.id)!);
+  }
+
+  findByIdempotencyKey(m: Pick<EntityManager, 'query'>, key: string): Promise<TicketSnapshot | undefined> {
+    return one<TicketSnapshot>(m, `SELECT ${TICKET_COLS} FROM tickets t WHERE t.idempotency_key = $1`, [key]);
   }
 
   findById(m: Pick<EntityManager, 'query'>, id: string): Promise<TicketSnapshot | undefined> {

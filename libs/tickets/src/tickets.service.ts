@@ -33,6 +33,7 @@ type NewTicketInput = {
   tags: string[];
   teamId: string | null;
   parentTicketId: string | null;
+  idempotencyKey?: string | null;
 };
 
 interface Creation {
@@ -52,6 +53,11 @@ export interface SystemTicketInput {
   channel?: TicketChannel;
   tags?: string[];
   parentTicketId?: string | null;
+  /**
+   * What the ticket is opened for (e.g. `survey-follow-up:<survey id>`): at most one ticket per key,
+   * ever. Asking again, also concurrently or after a crash, answers the ticket already opened.
+   */
+  idempotencyKey?: string;
 }
 
 /**
@@ -101,20 +107,33 @@ export class TicketsService {
 
   /** For other domains: a service-recovery or churn follow-up ticket, created by the system. */
   async createSystemTicket(input: SystemTicketInput): Promise<ReturnType<typeof present>> {
-    return this.createTicket(
-      {
-        subject: input.subject,
-        body: input.body,
-        customerId: input.customerId,
-        channel: input.channel ?? 'api',
-        priority: input.priority ?? 'normal',
-        tags: input.tags ?? [],
-        teamId: input.teamId,
-        parentTicketId: input.parentTicketId ?? null,
-      },
-      { type: 'system', id: null },
-      null,
-    );
+    const key = input.idempotencyKey ?? null;
+    if (key) {
+      const existing = await this.repo.findByIdempotencyKey(this.db.manager, key);
+      if (existing) return present(existing);
+    }
+    try {
+      return await this.createTicket(
+        {
+          subject: input.subject,
+          body: input.body,
+          customerId: input.customerId,
+          channel: input.channel ?? 'api',
+          priority: input.priority ?? 'normal',
+          tags: input.tags ?? [],
+          teamId: input.teamId,
+          parentTicketId: input.parentTicketId ?? null,
+          idempotencyKey: key,
+        },
+        { type: 'system', id: null },
+        null,
+      );
+    } catch (e) {
+      // Opened concurrently by another process (or another batch) for the same cause.
+      const winner = key && isUniqueViolation(e) ? await this.repo.findByIdempotencyKey(this.db.manager, key) : undefined;
+      if (winner) return present(winner);
+      throw e;
+    }
   }
 
   private createTicket(input: NewTicketInput, actor: Actor, emailMessageId: string | null): Promise<CreatedTicket> {

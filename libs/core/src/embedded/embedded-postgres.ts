@@ -33,10 +33,14 @@ class SessionLock {
   private owner: number | null = null;
   private readonly waiters: { id: number; grant: () => void }[] = [];
 
+  /** Since when the owner holds the session, and the statement it last ran (for the watchdog). */
+  since = 0;
+  statement = '';
+
   async acquire(id: number): Promise<void> {
     if (this.owner === id) return;
     if (this.owner === null) {
-      this.owner = id;
+      this.grantTo(id);
       return;
     }
     await new Promise<void>((grant) => this.waiters.push({ id, grant }));
@@ -45,8 +49,22 @@ class SessionLock {
   release(id: number): void {
     if (this.owner !== id) return;
     const next = this.waiters.shift();
-    this.owner = next ? next.id : null;
-    next?.grant();
+    this.owner = null;
+    if (next) {
+      this.grantTo(next.id);
+      next.grant();
+    }
+  }
+
+  private grantTo(id: number): void {
+    this.owner = id;
+    this.since = Date.now();
+  }
+
+  /** Who has kept others waiting for longer than `ms`, if anyone. */
+  stuck(ms: number): { owner: number; heldMs: number; waiting: number; statement: string } | null {
+    if (this.owner === null || !this.waiters.length || Date.now() - this.since < ms) return null;
+    return { owner: this.owner, heldMs: Date.now() - this.since, waiting: this.waiters.length, statement: this.statement };
   }
 
   /** A client that disconnects while waiting must not be granted later. */
@@ -58,6 +76,19 @@ class SessionLock {
   heldBy(id: number): boolean {
     return this.owner === id;
   }
+}
+
+/** The SQL of a batch's Query or Parse message (shortened), for diagnostics. */
+function statementOf(messages: Buffer[]): string {
+  for (const m of messages) {
+    if (m[0] === 0x51) return m.subarray(5, Math.min(m.length - 1, 205)).toString(); // Query: text\0
+    if (m[0] === 0x50) {
+      const name = m.indexOf(0, 5); // Parse: name\0 text\0 …
+      const end = m.indexOf(0, name + 1);
+      return m.subarray(name + 1, Math.min(end < 0 ? m.length : end, name + 201)).toString();
+    }
+  }
+  return '';
 }
 
 /** The transaction status of the last ReadyForQuery ('Z') in a backend output, or null if none. */
@@ -151,6 +182,8 @@ class Connection {
       await this.endSession();
       return;
     }
+    const statement = statementOf(messages);
+    if (statement) this.lock.statement = statement;
     const out: Buffer[] = [];
     for (const m of messages) {
       await this.db.execProtocolRawStream(new Uint8Array(m), { onRawData: (d: Uint8Array) => out.push(Buffer.from(d)) });
@@ -200,11 +233,24 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port?: numb
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  // Clients are serialised per transaction: one that keeps a transaction open while it waits for
+  // another client (a query outside its transaction) stalls everyone. Say who, once per holding.
+  let reported = 0;
+  const watchdog = setInterval(() => {
+    const s = lock.stuck(10000);
+    if (!s || reported === lock.since) return;
+    reported = lock.since;
+    process.stderr.write(
+      `embedded PostgreSQL: connection #${s.owner} has kept a transaction open for ${(s.heldMs / 1000).toFixed(0)} s while ${s.waiting} other(s) wait; last statement: ${s.statement.replace(/\s+/g, ' ').trim()}\n`,
+    );
+  }, 5000);
+  watchdog.unref();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     dataDir: pgDir,
     async stop() {
+      clearInterval(watchdog);
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.close();

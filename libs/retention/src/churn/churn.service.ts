@@ -112,6 +112,8 @@ export class ChurnService {
             teamId: settings.teamId,
             priority: 'normal',
             tags: ['churn-risk'],
+            // A run retried after the ticket was opened but before the action was marked done finds it again.
+            idempotencyKey: `churn-follow-up:${f.id}`,
           });
           await this.repo.completeAction(this.ds.manager, f.id, 'done', t.id);
         } else if ((f.action === 'webhook' || f.action === 'email') && this.webhooks) {
