@@ -45,17 +45,36 @@ export function parseMail(raw: string): Omit<SinkMail, 'at'> {
   };
 }
 
+/** One SMTP session as the sink saw it: which client port, and what happened when. */
+export interface SinkSession {
+  id: string;
+  remotePort: number;
+  openedAt: number;
+  /** DATA began (354 sent). */
+  dataAt?: number;
+  /** End-of-data received, and what the sink answered. */
+  dotAt?: number;
+  answer?: 'accepted' | 'refused';
+  /** The ticket of the message in DATA (header X-Keepdesk-Ticket), complete or not. */
+  ticketId?: string | null;
+  closedAt?: number;
+  /** DATA began and never ended: the client vanished mid-message. */
+  abortedInData?: boolean;
+}
+
 export interface Sink {
   port: number;
   url: string;
   mails: SinkMail[];
-  /** Fraction of sessions refused (at connect, at MAIL FROM, or after end-of-data, at random). */
+  /** Fraction refused: of sessions at connect, and of deliveries at MAIL FROM or after end-of-data (at random). */
   refuseRate: number;
   /** Where refusals happen (default: any of the three, at random). */
   refuseAt: 'connect' | 'mail' | 'data' | 'any';
   refused: number;
   /** Messages whose DATA began but never ended (the client vanished mid-message: nothing delivered). */
   aborted: number;
+  /** Every session (opened, DATA, end-of-data and answer, closed), in order of opening. */
+  sessions: Map<string, SinkSession>;
   for(email: string): SinkMail[];
   close(): Promise<void>;
 }
@@ -63,16 +82,27 @@ export interface Sink {
 /** A real SMTP server (smtp-server) on port 0 that keeps every accepted message. */
 export async function startSink(opts: { refuseRate?: number } = {}): Promise<Sink> {
   const mails: SinkMail[] = [];
-  const sink = { mails, refuseRate: opts.refuseRate ?? 0, refuseAt: 'any', refused: 0, aborted: 0 } as Sink;
-  const inData = new Set<string>();
-  const refuse = (at: Sink['refuseAt']) => (sink.refuseAt === 'any' || sink.refuseAt === at) && Math.random() < sink.refuseRate;
+  const sessions = new Map<string, SinkSession>();
+  const sink = { mails, sessions, refuseRate: opts.refuseRate ?? 0, refuseAt: 'any', refused: 0, aborted: 0 } as Sink;
+  const ticketOf = (chunks: Buffer[]) => /^X-Keepdesk-Ticket:\s*(\S+)/im.exec(Buffer.concat(chunks).toString('latin1'))?.[1] ?? null;
+  const inData = new Map<string, Buffer[]>();
+  // 'any': a session is refused at connect at refuseRate, and each delivery (MAIL FROM) is refused at
+  // refuseRate, at MAIL FROM or after end-of-data (even odds). A named stage: refuseRate there.
+  const deliveryRefusal = new Map<string, 'mail' | 'data' | null>();
+  const refuse = (at: Sink['refuseAt'], sessionId: string) => {
+    if (sink.refuseAt !== 'any') return sink.refuseAt === at && Math.random() < sink.refuseRate;
+    if (at === 'connect') return Math.random() < sink.refuseRate;
+    if (at === 'mail') deliveryRefusal.set(sessionId, Math.random() < sink.refuseRate ? (Math.random() < 0.5 ? 'mail' : 'data') : null);
+    return deliveryRefusal.get(sessionId) === at;
+  };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
     logger: false,
     size: 10 * 1024 * 1024,
-    onConnect(_session, cb) {
-      if (refuse('connect')) {
+    onConnect(session, cb) {
+      sessions.set(session.id, { id: session.id, remotePort: session.remotePort, openedAt: Date.now() });
+      if (refuse('connect', session.id)) {
         sink.refused++;
         const e = new Error('service not available, try later') as Error & { responseCode: number };
         e.responseCode = 421;
@@ -80,8 +110,8 @@ export async function startSink(opts: { refuseRate?: number } = {}): Promise<Sin
       }
       cb();
     },
-    onMailFrom(_addr, _session, cb) {
-      if (refuse('mail')) {
+    onMailFrom(_addr, session, cb) {
+      if (refuse('mail', session.id)) {
         sink.refused++;
         const e = new Error('try again later') as Error & { responseCode: number };
         e.responseCode = 451;
@@ -90,15 +120,36 @@ export async function startSink(opts: { refuseRate?: number } = {}): Promise<Sin
       cb();
     },
     onClose(session) {
-      if (inData.delete(session.id)) sink.aborted++;
+      deliveryRefusal.delete(session.id);
+      const rec = sessions.get(session.id);
+      if (rec) rec.closedAt = Date.now();
+      const chunks = inData.get(session.id);
+      if (chunks) {
+        inData.delete(session.id);
+        sink.aborted++;
+        if (rec) {
+          rec.abortedInData = true;
+          rec.ticketId = ticketOf(chunks);
+        }
+      }
     },
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
-      inData.add(session.id);
+      const rec = sessions.get(session.id);
+      if (rec) {
+        rec.dataAt = Date.now();
+        rec.dotAt = rec.answer = rec.ticketId = undefined;
+      }
+      inData.set(session.id, chunks);
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         inData.delete(session.id);
-        if (refuse('data')) {
+        if (rec) {
+          rec.dotAt = Date.now();
+          rec.ticketId = ticketOf(chunks);
+        }
+        if (refuse('data', session.id)) {
+          if (rec) rec.answer = 'refused';
           sink.refused++;
           const e = new Error('message refused, try again') as Error & { responseCode: number };
           e.responseCode = 452;
@@ -106,6 +157,7 @@ export async function startSink(opts: { refuseRate?: number } = {}): Promise<Sin
         }
         const raw = Buffer.concat(chunks).toString('utf8');
         mails.push({ ...parseMail(raw), at: Date.now() });
+        if (rec) rec.answer = 'accepted';
         cb();
       });
     },

@@ -112,6 +112,21 @@ describe('surveys (SPEC "Surveys")', () => {
     expect((await survey(t.id)).agent_id).toBe(agent.id);
   });
 
+  it('a sent mail records the server\'s acceptance; one whose answer was never read shows in keepdesk_survey_mails_in_doubt', async () => {
+    const gauge = async () => Number(/^keepdesk_survey_mails_in_doubt (\d+)/m.exec((await api.http().get('/metrics')).text)?.[1]);
+    const before = await gauge();
+    expect(before).toBeGreaterThanOrEqual(0);
+    const { team, agent } = await setup();
+    const t = await ticketFor(team.id);
+    await patch(agent.token, t.id, { status: 'solved' });
+    await mailTo(t.email);
+    const s = await waitFor(async () => ((await survey(t.id))?.accepted_at ? survey(t.id) : null), { what: 'accepted_at' });
+    expect(s).toMatchObject({ state: 'sent', message_id: expect.stringContaining(s.id) });
+    // As a worker killed between end-of-data and the server's answer leaves it.
+    await db().query(`UPDATE surveys SET accepted_at = NULL, sent_at = now() - interval '1 hour' WHERE id = $1`, [s.id]);
+    expect(await gauge()).toBe(before + 1);
+  });
+
   it('reopened before the delay: no mail; solved again: exactly one mail', async () => {
     const { team, agent } = await setup({ delayMinutes: 0.03 });
     const t = await ticketFor(team.id);

@@ -1,16 +1,34 @@
 import { Injectable } from '@nestjs/common';
-import { invalid } from '@keepdesk/core';
+import { invalid, Metrics } from '@keepdesk/core';
+import { Gauge } from 'prom-client';
 import { computeMetrics, Histogram } from './survey-metrics';
 import { SurveySummaryQuery } from './surveys.dto';
 import { HistogramRow, SurveysRepository } from './surveys.repository';
 import { SurveyType } from './survey-types';
 
 const DAY = 86400000;
+/** Longer than the wait for the answer to end-of-data (SurveyMailer), so a send in progress is not counted. */
+const IN_DOUBT_AFTER_SECONDS = 120;
+const IN_DOUBT_WINDOW_DAYS = 7;
 
 /** GET /api/surveys/summary: SPEC's metrics over surveys sent in [from, to), overall and per group. */
 @Injectable()
 export class SurveySummaryService {
-  constructor(private readonly repo: SurveysRepository) {}
+  constructor(
+    private readonly repo: SurveysRepository,
+    metrics: Metrics,
+  ) {
+    // Read from the database at scrape time: the worker that left such a mail may be dead.
+    const count = () => repo.countInDoubt(IN_DOUBT_AFTER_SECONDS, IN_DOUBT_WINDOW_DAYS);
+    new Gauge({
+      name: 'keepdesk_survey_mails_in_doubt',
+      help: `Survey mails of the last ${IN_DOUBT_WINDOW_DAYS} days recorded sent whose answer to end-of-data was never read (worker killed, reply timed out): not resent, may not have arrived`,
+      registers: [metrics.registry],
+      async collect() {
+        this.set(await count());
+      },
+    });
+  }
 
   async summary(q: SurveySummaryQuery) {
     const to = q.to ? new Date(q.to) : new Date();

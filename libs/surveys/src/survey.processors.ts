@@ -58,13 +58,13 @@ export class SurveySweeper implements OnApplicationBootstrap, OnApplicationShutd
   /**
    * Whether a job will still run. An "active" job older than a send can take belongs to a worker
    * that died: BullMQ would notice the stall only after its lock expires (30 s or more), so it
-   * does not count as live.
+   * does not count as live. A second job for a survey is harmless (row lock, state check).
    */
   private async live(name: JobName, id: string): Promise<boolean> {
     const job = await this.queues.queue(JOB_QUEUE[name]).getJob(id);
     if (!job) return false;
     const state = await job.getState();
-    if (state === 'active') return Date.now() - (job.processedOn ?? Date.now()) < SEND_LEASE_SECONDS * 1000 + SEND_TIMEOUT_MS + 5000;
+    if (state === 'active') return Date.now() - (job.processedOn ?? Date.now()) < SEND_TIMEOUT_MS + 5000;
     return LIVE.has(state);
   }
 

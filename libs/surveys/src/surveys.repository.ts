@@ -161,7 +161,7 @@ export class SurveysRepository {
               (SELECT to_jsonb(ss) FROM survey_settings ss WHERE ss.scope IN (t.team_id::text, 'default') ORDER BY (ss.scope = 'default') LIMIT 1) AS settings_row
          FROM surveys s JOIN tickets t ON t.id = s.ticket_id JOIN customers c ON c.id = s.customer_id
          LEFT JOIN users u ON u.id = t.assignee_id
-        WHERE s.ticket_id = $1 FOR UPDATE OF s`,
+        WHERE s.ticket_id = $1 FOR UPDATE OF s NOWAIT`,
       [ticketId],
     );
     if (!r) return undefined;
@@ -193,34 +193,81 @@ export class SurveysRepository {
     ));
   }
 
-  claim(
+  /**
+   * Inside the send transaction, before the SMTP conversation: the survey as sent by this claim,
+   * crediting the current assignee. It takes effect with the COMMIT written next to end-of-data.
+   */
+  claimSent(
     tx: Q,
     id: string,
-    c: { claimId: string; agentId: string | null; teamId: string | null; type: string; channel: string; locale: string; expiresDays: number; reminderAfterHours: number; lowScoreThreshold: number | null },
+    c: {
+      claimId: string;
+      messageId: string | null;
+      accepted: boolean;
+      agentId: string | null;
+      teamId: string | null;
+      type: string;
+      channel: string;
+      locale: string;
+      expiresDays: number;
+      reminderAfterHours: number;
+      lowScoreThreshold: number | null;
+    },
   ) {
     return one<{ expires_at: Date; send_attempts: number }>(
       tx,
-      `UPDATE surveys SET state = 'sending', state_reason = NULL, claim_id = $2, claimed_at = now(), send_attempts = send_attempts + 1,
-              agent_id = $3, team_id = $4, type = $5, channel = $6, locale = $7, expires_at = now() + make_interval(days => $8),
-              reminder_after_hours = $9, low_score_threshold = $10, updated_at = now()
+      `UPDATE surveys SET state = 'sent', state_reason = NULL, claim_id = $2, claimed_at = now(), send_attempts = send_attempts + 1,
+              sent_at = now(), message_id = $3, accepted_at = CASE WHEN $4 THEN now() END, last_error = NULL,
+              agent_id = $5, team_id = $6, type = $7, channel = $8, locale = $9, expires_at = now() + make_interval(days => $10),
+              reminder_after_hours = $11, low_score_threshold = $12, updated_at = now()
         WHERE id = $1
        RETURNING expires_at, send_attempts`,
-      [id, c.claimId, c.agentId, c.teamId, c.type, c.channel, c.locale, c.expiresDays, c.reminderAfterHours, c.lowScoreThreshold],
+      [id, c.claimId, c.messageId, c.accepted, c.agentId, c.teamId, c.type, c.channel, c.locale, c.expiresDays, c.reminderAfterHours, c.lowScoreThreshold],
     );
   }
 
-  /** The commit point: only the holder of the claim can mark it sent, and only once. */
-  markSent(m: Q, id: string, claimId: string, messageId: string | null, accepted: boolean) {
+  /** A send that failed before end-of-data was rolled back: count the attempt (towards giving up). */
+  noteAttempt(id: string, error: string) {
+    return affected(this.ds.manager, `UPDATE surveys SET send_attempts = send_attempts + 1, last_error = $2, updated_at = now() WHERE id = $1 AND state = 'scheduled'`, [
+      id,
+      error.slice(0, 500),
+    ]);
+  }
+
+  /**
+   * End-of-data went out but the COMMIT next to it failed (the database refused it or the connection
+   * broke): record the survey as sent all the same (at most once), unless something else settled it.
+   */
+  repairSent(id: string, claimId: string, messageId: string, accepted: boolean, error: string) {
     return affected(
-      m,
-      `UPDATE surveys SET state = 'sent', sent_at = now(), message_id = $3, accepted_at = CASE WHEN $4 THEN now() END, last_error = NULL, updated_at = now()
-        WHERE id = $1 AND claim_id = $2 AND state = 'sending'`,
-      [id, claimId, messageId, accepted],
+      this.ds.manager,
+      `UPDATE surveys SET state = 'sent', claim_id = $2, claimed_at = now(), sent_at = now(), message_id = $3,
+              accepted_at = CASE WHEN $4 THEN now() END, send_attempts = send_attempts + 1, last_error = $5,
+              expires_at = COALESCE(expires_at, now() + interval '14 days'), updated_at = now()
+        WHERE id = $1 AND state IN ('scheduled', 'sending')`,
+      [id, claimId, messageId, accepted, error.slice(0, 500)],
     );
   }
 
-  markAccepted(id: string, claimId: string) {
-    return affected(this.ds.manager, `UPDATE surveys SET accepted_at = now() WHERE id = $1 AND claim_id = $2 AND state = 'sent'`, [id, claimId]);
+  /** The servers' 250s, many per statement (group commit). */
+  markAcceptedBatch(items: { id: string; claimId: string }[]) {
+    return affected(
+      this.ds.manager,
+      `UPDATE surveys s SET accepted_at = now() FROM unnest($1::uuid[], $2::uuid[]) AS a(id, claim_id)
+        WHERE s.id = a.id AND s.claim_id = a.claim_id AND s.state = 'sent' AND s.accepted_at IS NULL`,
+      [items.map((i) => i.id), items.map((i) => i.claimId)],
+    );
+  }
+
+  /** Sent, and the server's answer to end-of-data never came (a crash, a timeout): may not have arrived. */
+  async countInDoubt(olderThanSeconds: number, windowDays: number): Promise<number> {
+    const r = await one<{ n: number }>(
+      this.ds.manager,
+      `SELECT count(*)::int AS n FROM surveys WHERE state = 'sent' AND channel = 'email' AND accepted_at IS NULL
+          AND sent_at < now() - make_interval(secs => $1) AND sent_at > now() - make_interval(days => $2)`,
+      [olderThanSeconds, windowDays],
+    );
+    return r?.n ?? 0;
   }
 
   /** The mail did not go out after all: back to scheduled, for the retry. */
@@ -240,21 +287,25 @@ export class SurveysRepository {
 
   // ---- reminder
 
-  claimReminder(id: string, claimId: string, leaseSeconds: number) {
-    return one<{ id: string }>(
-      this.ds.manager,
-      `UPDATE surveys SET reminder_state = 'sending', reminder_claim_id = $2, reminder_claimed_at = now(), updated_at = now()
-        WHERE id = $1 AND state = 'sent' AND score IS NULL AND expires_at > now()
-          AND (reminder_state IS NULL OR (reminder_state = 'sending' AND reminder_claimed_at < now() - make_interval(secs => $3)))
-       RETURNING id`,
-      [id, claimId, leaseSeconds],
+  /** The survey (row-locked) for its reminder, with the database clock. */
+  lockForReminder(tx: Q, id: string) {
+    return one<SurveyRow & { db_now: Date }>(tx, `${SURVEY_SELECT.replace('SELECT s.*', 'SELECT s.*, now() AS db_now')} WHERE s.id = $1 FOR UPDATE OF s NOWAIT`, [id]);
+  }
+
+  /** Inside the reminder's transaction; takes effect with the COMMIT written next to end-of-data. */
+  claimReminderSent(tx: Q, id: string, claimId: string) {
+    return affected(
+      tx,
+      `UPDATE surveys SET reminder_state = 'sent', reminder_claim_id = $2, reminder_claimed_at = now(), reminder_sent_at = now(), updated_at = now() WHERE id = $1`,
+      [id, claimId],
     );
   }
 
-  markReminderSent(id: string, claimId: string) {
+  /** As repairSent, for a reminder. */
+  repairReminderSent(id: string, claimId: string) {
     return affected(
       this.ds.manager,
-      `UPDATE surveys SET reminder_state = 'sent', reminder_sent_at = now(), updated_at = now() WHERE id = $1 AND reminder_claim_id = $2 AND reminder_state = 'sending'`,
+      `UPDATE surveys SET reminder_state = 'sent', reminder_claim_id = $2, reminder_sent_at = now(), updated_at = now() WHERE id = $1 AND reminder_state IS NULL`,
       [id, claimId],
     );
   }
