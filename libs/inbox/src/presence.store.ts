@@ -85,6 +85,8 @@ export class RedisPresenceStore extends PresenceStore {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly leaseMs = PRESENCE_LEASE_MS,
+    /** Lease time; a test moves it instead of waiting for leases to run out. */
+    private readonly clock: () => number = Date.now,
   ) {
     super();
   }
@@ -95,7 +97,7 @@ export class RedisPresenceStore extends PresenceStore {
   }
 
   private async run(op: 'set' | 'del', userId: string, conn: string, status = '', teamIds?: string[]): Promise<PresenceChange | null> {
-    const now = Date.now();
+    const now = this.clock();
     const r = (await this.redis.eval(
       UPDATE,
       5,
@@ -123,7 +125,7 @@ export class RedisPresenceStore extends PresenceStore {
   /** One pipelined round trip for all of this instance's connections; XX: a removed lease stays removed. */
   async refresh(conns: { userId: string; conn: string }[]): Promise<void> {
     if (!conns.length) return;
-    const expiresAt = Date.now() + this.leaseMs;
+    const expiresAt = this.clock() + this.leaseMs;
     const p = this.redis.pipeline();
     for (const c of conns) {
       const [z, , , leases] = this.keys(c.userId);
@@ -134,7 +136,7 @@ export class RedisPresenceStore extends PresenceStore {
   }
 
   async sweep(): Promise<PresenceChange[]> {
-    const expired = await this.redis.zrangebyscore(`${this.prefix}:presence:leases`, '-inf', Date.now(), 'LIMIT', 0, 500);
+    const expired = await this.redis.zrangebyscore(`${this.prefix}:presence:leases`, '-inf', this.clock(), 'LIMIT', 0, 500);
     const out: PresenceChange[] = [];
     for (const m of expired) {
       const i = m.indexOf('|');
@@ -148,7 +150,7 @@ export class RedisPresenceStore extends PresenceStore {
     const out = new Map<string, PresenceStatus>();
     if (!userIds.length) return out;
     const keys = userIds.flatMap((u) => this.keys(u).slice(0, 2));
-    const r = (await this.redis.eval(STATUS, keys.length, ...keys, String(Date.now()))) as string[];
+    const r = (await this.redis.eval(STATUS, keys.length, ...keys, String(this.clock()))) as string[];
     userIds.forEach((u, i) => out.set(u, r[i] as PresenceStatus));
     return out;
   }
