@@ -1,8 +1,36 @@
 import { adminToken, bearer, closeDb, db, newAgent, newApiKey, newTeam, newTicket, startApi, TestAgent, TestApi } from '@keepdesk/testing';
+import { NewTicketEvent, TicketEventsService } from '@keepdesk/tickets';
+import { DataSource, QueryRunner } from 'typeorm';
 import { Envelope, InboxClient } from './inbox-client';
 
 const ids = (es: Envelope[]) => es.map((e) => e.id);
 const increasing = (es: Envelope[]) => es.every((e, i) => i === 0 || BigInt(e.id) > BigInt(es[i - 1].id));
+
+/**
+ * An open transaction on one of an API instance's own connections that writes an event through
+ * the app's event log, commits (or rolls back) when told, and publishes after commit like domain
+ * code does: what the feed reader's fast path and the other instance's wake hint see.
+ */
+async function openWriter(api: TestApi, event: NewTicketEvent) {
+  const log = api.app.get(TicketEventsService);
+  const qr: QueryRunner = api.app.get(DataSource).createQueryRunner('master');
+  await qr.connect();
+  await qr.startTransaction();
+  const [written] = await log.appendIn(qr.manager, [event]);
+  return {
+    id: written.id,
+    commit: async () => {
+      await qr.commitTransaction();
+      await qr.release();
+      await log.publish([written]);
+    },
+    rollback: async () => {
+      await qr.rollbackTransaction();
+      await qr.release();
+    },
+    release: () => (qr.isReleased ? undefined : qr.release()),
+  };
+}
 
 /** Runs fns with at most n in flight, so commits overlap (and can land out of id order). */
 async function concurrently<T>(n: number, fns: (() => Promise<T>)[]): Promise<T[]> {
@@ -158,6 +186,95 @@ describe('live inbox (SPEC "Live inbox") across two API instances', () => {
       await slow.query('ROLLBACK').catch(() => undefined);
       slow.release();
       rolledBack.release();
+    }
+  });
+
+  describe('out-of-order commits (the gap guard of the feed reader)', () => {
+    const marked = (teamId: string, marker: string): NewTicketEvent => ({ ticketId: null, type: 'ticket.updated', actorType: 'system', data: { marker }, teamId, assigneeId: null });
+
+    it('an event committed before its smaller-id neighbour waits for it, on the committing instance and on the other; a rolled-back id in between is skipped', async () => {
+      const team = await newTeam(a, admin);
+      const agent = await newAgent(a, admin, { teamIds: [team.id] });
+      const onA = await connect(a, { token: agent.token });
+      const onB = await connect(b, { token: agent.token });
+      const first = await openWriter(a, marked(team.id, 'first'));
+      const middle = await openWriter(b, marked(team.id, 'rolled-back'));
+      const second = await openWriter(a, marked(team.id, 'second'));
+      try {
+        expect([first.id, middle.id, second.id].map(BigInt)).toEqual([BigInt(first.id), BigInt(first.id) + 1n, BigInt(first.id) + 2n]);
+        // Committed and published on A while `first` (a smaller id, another connection) is open:
+        // A's reader has it in hand, B gets a hint with its id. Neither may send it yet, nor after
+        // the rollback of the id between them.
+        await second.commit();
+        await middle.rollback();
+        // A negative check: a whole poll period (with its in-flight probe) goes by.
+        await new Promise((r) => setTimeout(r, 800));
+        expect([...onA.durable(), ...onB.durable()]).toEqual([]);
+
+        await first.commit();
+        for (const c of [onA, onB]) {
+          await c.waitUntil(() => c.durable().length >= 2, 'both events');
+          expect(c.durable().map((e) => [e.id, e.data.marker])).toEqual([
+            [first.id, 'first'],
+            [second.id, 'second'],
+          ]);
+        }
+      } finally {
+        await Promise.all([first, middle, second].map((w) => w.release()));
+      }
+    });
+
+    it('writers on both instances committing in shuffled order: every socket gets exactly the log, in id order, once', async () => {
+      const team = await newTeam(a, admin);
+      const [x, sup] = await Promise.all([newAgent(a, admin, { teamIds: [team.id] }), newAgent(a, admin, { role: 'supervisor' })]);
+      const onA = await connect(a, { token: x.token });
+      const onB = await connect(b, { token: x.token });
+      const supB = await connect(b, { token: sup.token });
+      const first = (await db().query(`SELECT last_value::text AS v FROM ticket_events_id_seq`)).rows[0].v as string;
+      for (let round = 0; round < 4; round++) {
+        // 8 open transactions (4 per instance), ids allocated in one order, committed in another.
+        const writers = [];
+        for (let i = 0; i < 8; i++) writers.push(await openWriter(i % 2 ? a : b, marked(team.id, `r${round}-${i}`)));
+        const order = writers.map((w, i) => ({ w, k: (i * 5 + round * 3) % 8 })).sort((p, q) => p.k - q.k);
+        try {
+          await Promise.all(
+            order.map(({ w }, n) =>
+              new Promise((r) => setTimeout(r, n * 3)).then(() => (n % 5 === 4 ? w.rollback() : w.commit())),
+            ),
+          );
+        } finally {
+          await Promise.all(writers.map((w) => w.release()));
+        }
+      }
+      const log = (await db().query(`SELECT id::text AS id FROM ticket_events WHERE team_id = $1 AND id > $2 ORDER BY ticket_events.id`, [team.id, first])).rows.map((r: { id: string }) => r.id);
+      expect(log).toHaveLength(4 * 8 - 4);
+      for (const c of [onA, onB]) {
+        await c.waitUntil(() => c.durable().length >= log.length, 'every committed event');
+        expect(ids(c.durable())).toEqual(log);
+      }
+      await supB.waitUntil(() => log.every((id) => supB.events.some((e) => e.id === id)), 'supervisor sees them');
+      expect(increasing(supB.durable())).toBe(true);
+      expect(ids(supB.durable()).filter((id) => log.includes(id))).toEqual(log);
+    });
+  });
+
+  it('reconnecting while events keep coming: replay up to the moving position, then live, no gap and no duplicate at the seam', async () => {
+    const team = await newTeam(a, admin);
+    const x = await newAgent(a, admin, { teamIds: [team.id], available: false });
+    const from = (await db().query(`SELECT last_value::text AS v FROM ticket_events_id_seq`)).rows[0].v as string;
+    // 40 tickets, 6 at a time through both instances; three reconnects land in the middle of it.
+    const writes = concurrently(6, Array.from({ length: 40 }, (_, i) => () => newTicket(i % 2 ? a : b, key, { teamId: team.id })));
+    const joined: InboxClient[] = [];
+    for (const api of [a, b, a]) {
+      await new Promise((r) => setTimeout(r, 60));
+      joined.push(await connect(api, { token: x.token, lastEventId: from }));
+    }
+    await writes;
+    const log = (await db().query(`SELECT id::text AS id FROM ticket_events WHERE team_id = $1 AND id > $2 ORDER BY ticket_events.id`, [team.id, from])).rows.map((r: { id: string }) => r.id);
+    expect(log.length).toBeGreaterThanOrEqual(40);
+    for (const c of joined) {
+      await c.waitUntil(() => c.durable().length >= log.length, 'the whole stream');
+      expect(ids(c.durable())).toEqual(log);
     }
   });
 

@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, EventFeed, EventPublisher, OnlineAgents, REDIS } from '@keepdesk/core';
+import { APP_CONFIG, AppConfig, EventFeed, EventPublisher, FeedEvent, OnlineAgents, REDIS } from '@keepdesk/core';
 import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { FeedReader } from './feed-reader.service';
@@ -8,8 +8,9 @@ import { MemoryViewingStore, RedisViewingStore, ViewingStore } from './viewing.s
 import { PgWakeBus, RedisWakeBus, WakeBus } from './wake-bus';
 
 /**
- * What a committing process does with its events after commit: it only signals that the log grew.
- * Every API instance's FeedReader then reads the log itself, in id order (README "Ordering").
+ * What a committing process does with its events after commit: hands them to its own FeedReader
+ * (API instances; sent at once when no smaller id is still open) and tells every other process
+ * the highest id it committed, so their readers read up to it (README "Ordering").
  */
 @Injectable()
 export class InboxPublisher implements EventPublisher, OnModuleInit, BeforeApplicationShutdown {
@@ -28,10 +29,12 @@ export class InboxPublisher implements EventPublisher, OnModuleInit, BeforeAppli
     this.online.use(this.presence);
   }
 
-  async publish(): Promise<void> {
-    this.reader?.wake();
+  async publish(events: FeedEvent[]): Promise<void> {
+    if (!events.length) return;
+    this.reader?.offer(events);
+    const upTo = events.reduce((m, e) => (BigInt(e.id) > m ? BigInt(e.id) : m), 0n);
     // A lost hint only delays other instances until their next poll; never fail the caller's request.
-    await this.bus.signal().catch((e: Error) => this.logger.warn(`wake signal failed: ${e.message}`));
+    await this.bus.signal(upTo).catch((e: Error) => this.logger.warn(`wake signal failed: ${e.message}`));
   }
 
   /** Before the pool closes (the embedded-mode LISTEN connection is one of its clients). */

@@ -5,18 +5,21 @@ import { DataSource } from 'typeorm';
 
 /**
  * A hint, carried between processes, that the event log has grown: the committing process (API
- * or worker) sends it after commit, every API instance wakes its feed reader. Only a hint: a lost
- * one costs latency (the reader also polls), never an event.
+ * or worker) sends it after commit with the highest id it committed, every API instance wakes its
+ * feed reader. Only a hint: a lost one costs latency (the reader also polls), never an event.
  */
 export abstract class WakeBus {
-  abstract signal(): Promise<void>;
-  abstract onWake(fn: () => void): void;
+  abstract signal(upTo: bigint): Promise<void>;
+  /** `upTo` is undefined when a hint carries no id (a sender of an older version). */
+  abstract onWake(fn: (upTo?: bigint) => void): void;
   abstract close(): Promise<void>;
 }
 
+const parseHint = (payload: string | undefined) => (payload && /^\d{1,19}$/.test(payload) ? BigInt(payload) : undefined);
+
 export class RedisWakeBus extends WakeBus {
   private sub: Redis | null = null;
-  private readonly listeners: (() => void)[] = [];
+  private readonly listeners: ((upTo?: bigint) => void)[] = [];
 
   constructor(
     private readonly redis: Redis,
@@ -25,15 +28,18 @@ export class RedisWakeBus extends WakeBus {
     super();
   }
 
-  async signal(): Promise<void> {
-    await this.redis.publish(this.channel, '1');
+  async signal(upTo: bigint): Promise<void> {
+    await this.redis.publish(this.channel, upTo.toString());
   }
 
-  onWake(fn: () => void): void {
+  onWake(fn: (upTo?: bigint) => void): void {
     this.listeners.push(fn);
     if (!this.sub) {
       this.sub = this.redis.duplicate({ connectionName: 'keepdesk-inbox-wake' });
-      this.sub.on('message', () => this.listeners.forEach((l) => l()));
+      this.sub.on('message', (_channel: string, payload: string) => {
+        const upTo = parseHint(payload);
+        this.listeners.forEach((l) => l(upTo));
+      });
       void this.sub.subscribe(this.channel);
     }
   }
@@ -48,7 +54,7 @@ export class RedisWakeBus extends WakeBus {
 export class PgWakeBus extends WakeBus {
   private readonly logger = new Logger(PgWakeBus.name);
   private client: PoolClient | Client | null = null;
-  private readonly listeners: (() => void)[] = [];
+  private readonly listeners: ((upTo?: bigint) => void)[] = [];
 
   constructor(
     private readonly db: DataSource,
@@ -57,11 +63,11 @@ export class PgWakeBus extends WakeBus {
     super();
   }
 
-  async signal(): Promise<void> {
-    await this.db.query(`SELECT pg_notify($1, '')`, [this.channel]);
+  async signal(upTo: bigint): Promise<void> {
+    await this.db.query(`SELECT pg_notify($1, $2)`, [this.channel, upTo.toString()]);
   }
 
-  onWake(fn: () => void): void {
+  onWake(fn: (upTo?: bigint) => void): void {
     this.listeners.push(fn);
     if (this.client) return;
     // The pool TypeORM's postgres driver keeps; LISTEN needs one connection of its own.
@@ -70,7 +76,10 @@ export class PgWakeBus extends WakeBus {
       .connect()
       .then(async (c) => {
         this.client = c;
-        c.on('notification', () => this.listeners.forEach((l) => l()));
+        c.on('notification', (n) => {
+          const upTo = parseHint(n.payload);
+          this.listeners.forEach((l) => l(upTo));
+        });
         await c.query(`LISTEN ${this.channel}`);
       })
       .catch((e: Error) => this.logger.warn(`LISTEN failed, relying on polling: ${e.message}`));
@@ -88,11 +97,11 @@ export class PgWakeBus extends WakeBus {
 
 /** Same process: nothing to carry (tests, single-process tools). */
 export class LocalWakeBus extends WakeBus {
-  private readonly listeners: (() => void)[] = [];
-  async signal(): Promise<void> {
-    this.listeners.forEach((l) => l());
+  private readonly listeners: ((upTo?: bigint) => void)[] = [];
+  async signal(upTo: bigint): Promise<void> {
+    this.listeners.forEach((l) => l(upTo));
   }
-  onWake(fn: () => void): void {
+  onWake(fn: (upTo?: bigint) => void): void {
     this.listeners.push(fn);
   }
   async close(): Promise<void> {}

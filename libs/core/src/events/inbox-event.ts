@@ -20,7 +20,9 @@ export interface EventPublisher {
 /**
  * Where committed events go after their transaction. The inbox lib plugs the real, cross-instance
  * publisher in with use() at init; without it (CLI, unit tests) events stay in the durable log only.
- * Domain code calls publish() only after commit.
+ * Domain code calls publish() only after commit: the inbox sends these events to sockets straight
+ * from publish() when no smaller id is still open, so an event published before its commit would
+ * reach agents even if the transaction then rolled back.
  */
 export class EventFeed implements EventPublisher {
   private impl: EventPublisher | null = null;
