@@ -275,9 +275,10 @@ export class RetentionStateEntity {
 
 /**
  * The repurchase report's per-day rollup: for each UTC day of anchors, each dimension the report
- * groups by and each group key, how many tickets, and how many of them had their first later order
- * after how many days (`lags[i]` whole days, rounded up, `lag_counts[i]` tickets; sorted by lag).
- * Retained at window W = sum of lag_counts with lag ≤ W, so any window is answered exactly.
+ * groups by and each group key, how many tickets, and when their first later orders came: `lags`
+ * are the distinct whole days (rounded up) from anchor to first later order, ascending, and
+ * `retained_upto[i]` counts the tickets with a lag ≤ lags[i]. Retained at window W =
+ * retained_upto[width_bucket(W, lags)] (a binary search), so any window is answered exactly.
  * Rows of a day are rebuilt from ticket_retention when the day is marked dirty (triggers on
  * ticket_retention, migration 1796240000000-retention-rollup).
  */
@@ -305,8 +306,9 @@ export class RetentionRollupEntity {
   @Column('int', { array: true })
   lags: number[];
 
-  @Column('int', { name: 'lag_counts', array: true })
-  lagCounts: number[];
+  /** retained_upto[i] = tickets whose first later order came within lags[i] days (cumulative). */
+  @Column('int', { name: 'retained_upto', array: true })
+  retainedUpto: number[];
 }
 
 /**

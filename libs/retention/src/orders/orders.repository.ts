@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { one, rows } from '@keepdesk/core';
 import { CustomersRepository } from '@keepdesk/tickets';
 import { EntityManager } from 'typeorm';
+import { uuidV7s } from './order-ids';
 import { OrderInput } from './order-input';
 
 export interface CustomerRef {
@@ -78,13 +79,18 @@ export class OrdersRepository {
     return refKey(c);
   }
 
-  /** Multi-row INSERT … ON CONFLICT DO NOTHING: returns only the orders that are new. */
+  /**
+   * Multi-row INSERT … ON CONFLICT DO NOTHING: returns only the orders that are new. Rows go in
+   * externalId order, so two imports carrying the same orders wait for each other instead of
+   * deadlocking; ids are time-ordered (order-ids.ts), so the primary key grows at one end.
+   */
   async insertMany(m: EntityManager, orders: { input: OrderInput; customerId: string }[], source: string): Promise<InsertedOrder[]> {
     if (!orders.length) return [];
     return rows<InsertedOrder>(
       m,
-      `INSERT INTO orders (external_id, customer_id, placed_at, total, currency, items, source)
-       SELECT e, c, p, t, cur, i, $7 FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::numeric[], $5::text[], $6::jsonb[]) AS u(e, c, p, t, cur, i)
+      `INSERT INTO orders (id, external_id, customer_id, placed_at, total, currency, items, source)
+       SELECT id, e, c, p, t, cur, i, $7 FROM unnest($1::text[], $2::uuid[], $3::timestamptz[], $4::numeric[], $5::text[], $6::jsonb[], $8::uuid[]) AS u(e, c, p, t, cur, i, id)
+       ORDER BY e
        ON CONFLICT (external_id) DO NOTHING
        RETURNING id, external_id, customer_id, placed_at`,
       [
@@ -95,6 +101,7 @@ export class OrdersRepository {
         orders.map((o) => o.input.currency),
         orders.map((o) => (o.input.items ? JSON.stringify(o.input.items) : null)),
         source,
+        uuidV7s(orders.length),
       ],
     );
   }

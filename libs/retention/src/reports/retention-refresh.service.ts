@@ -22,6 +22,16 @@ export class RetentionRefreshService {
     private readonly rollup: RetentionRollupRepository,
   ) {}
 
+  /**
+   * Before a read: one query says whether anything is owed (the usual answer is no, and then a
+   * report pays one round trip), then queued links, then — if the reader uses it — the rollup.
+   */
+  async catchUp(rollup: boolean): Promise<void> {
+    const owed = await this.rollup.owed(this.ds.manager);
+    if (owed.links) await this.drainLinks();
+    if (rollup && (owed.links || owed.days)) await this.rebuildRollup();
+  }
+
   /** Relinks every queued customer, a chunk per transaction. Returns customers relinked. */
   async drainLinks(): Promise<number> {
     let total = 0;

@@ -28,10 +28,13 @@ export class RetentionReportService {
     private readonly refresh: RetentionRefreshService,
   ) {}
 
-  /** Survey/SLA keys and queued links into ticket_retention: what every report reads. */
-  private async freshen(): Promise<void> {
+  /** When this process last refreshed signals: within REFRESH_EVERY_MS it skips even asking Postgres. */
+  private signalsRefreshedAt = 0;
+
+  /** Survey/SLA keys and queued links into ticket_retention (and the rollup, if asked): what reports read. */
+  private async freshen(rollup: boolean): Promise<void> {
     await this.refreshSignals();
-    await this.refresh.drainLinks();
+    await this.refresh.catchUp(rollup);
   }
 
   /**
@@ -39,6 +42,7 @@ export class RetentionReportService {
    * (advisory lock); the others skip, since the one holding it is doing the same work.
    */
   async refreshSignals(force = false): Promise<void> {
+    if (!force && Date.now() - this.signalsRefreshedAt < REFRESH_EVERY_MS) return;
     await this.ds.transaction(async (tx) => {
       const got = await one<{ ok: boolean }>(tx, `SELECT pg_try_advisory_xact_lock(hashtext('retention.signals')) AS ok`);
       if (!got?.ok) return;
@@ -52,6 +56,7 @@ export class RetentionReportService {
         [now.toISOString()],
       );
     });
+    this.signalsRefreshedAt = Date.now();
   }
 
   /**
@@ -59,8 +64,7 @@ export class RetentionReportService {
    * from ticket_retention; both from the same definitions, so the sum is the exact figure.
    */
   async repurchase(groupBy: GroupBy, cohort: Cohort) {
-    await this.freshen();
-    await this.refresh.rebuildRollup();
+    await this.freshen(true);
     const plan = rollupPlan(cohort);
     const [rolled, raw] = await Promise.all([
       this.rollup.counts(this.ds.manager, groupBy, cohort.window, plan),
@@ -115,7 +119,7 @@ export class RetentionReportService {
     cursor: string | null,
     limit: number,
   ) {
-    await this.freshen();
+    await this.freshen(false);
     const list = await this.repo.cohortTickets(this.ds.manager, groupBy, key, cohort, outcome, cursor, limit + 1);
     const page = list.slice(0, limit);
     return {
@@ -133,7 +137,7 @@ export class RetentionReportService {
   }
 
   async timeToRepurchase(groupBy: GroupBy, cohort: Omit<Cohort, 'window'>, maxDays: number) {
-    await this.freshen();
+    await this.freshen(false);
     const counts = await this.repo.survivalCounts(this.ds.manager, groupBy, cohort);
     const byKey = new Map<string | null, { time: number; event: boolean }[]>();
     for (const c of counts) {

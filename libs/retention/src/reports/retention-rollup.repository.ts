@@ -58,20 +58,30 @@ export class RetentionRollupRepository {
          UNION ALL
          SELECT day, lag, 'tag', tg.tag, count(*) FROM src LEFT JOIN LATERAL unnest(src.tags) AS tg(tag) ON true GROUP BY day, lag, tg.tag
        )
-       INSERT INTO retention_rollup (day, dimension, key, tickets, lags, lag_counts)
+       INSERT INTO retention_rollup (day, dimension, key, tickets, lags, retained_upto)
        SELECT day, dimension, key, sum(n)::int,
               coalesce(array_agg(lag ORDER BY lag) FILTER (WHERE lag IS NOT NULL), '{}'),
-              coalesce(array_agg(n::int ORDER BY lag) FILTER (WHERE lag IS NOT NULL), '{}')
-       FROM counted
+              coalesce(array_agg(upto ORDER BY lag) FILTER (WHERE lag IS NOT NULL), '{}')
+       FROM (SELECT counted.*, (sum(n) OVER (PARTITION BY day, dimension, key ORDER BY lag ROWS UNBOUNDED PRECEDING))::int AS upto FROM counted) c
        GROUP BY day, dimension, key`,
       [days, days[0], days[days.length - 1]],
     );
     return days.length;
   }
 
+  /** Whether customers wait to be relinked and whether rollup days are dirty. */
+  async owed(m: EntityManager): Promise<{ links: boolean; days: boolean }> {
+    const [r] = await rows<{ links: boolean; days: boolean }>(
+      m,
+      `SELECT EXISTS (SELECT 1 FROM retention_link_queue) AS links, EXISTS (SELECT 1 FROM retention_dirty_days) AS days`,
+    );
+    return r;
+  }
+
   /**
    * Counts per key of one dimension (and of `none`, the exact total: a ticket with two tags is
-   * one ticket) over the plan's whole days, the maturity line's day excluded.
+   * one ticket) over the plan's whole days, the maturity line's day excluded. width_bucket(W, lags)
+   * = how many lags are ≤ W (0 → retained_upto[0] is null, which sum skips).
    */
   async counts(m: EntityManager, groupBy: GroupBy, window: number, plan: RollupPlan): Promise<{ groups: GroupCounts[]; total: GroupCounts }> {
     const params: unknown[] = [[...new Set<GroupBy>(['none', groupBy])], plan.toDay, plan.cutDay, window];
@@ -84,7 +94,7 @@ export class RetentionRollupRepository {
       m,
       `SELECT dimension, key, sum(tickets) AS tickets,
               coalesce(sum(tickets) FILTER (WHERE day < $3::date), 0) AS matured,
-              coalesce(sum((SELECT coalesce(sum(c), 0) FROM unnest(lags, lag_counts) AS u(l, c) WHERE l <= $4::int)) FILTER (WHERE day < $3::date), 0) AS retained
+              coalesce(sum(retained_upto[width_bucket($4::int, lags)]) FILTER (WHERE day < $3::date), 0) AS retained
        FROM retention_rollup
        WHERE ${where}
        GROUP BY dimension, key`,
