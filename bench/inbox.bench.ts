@@ -2,10 +2,16 @@
  * npm run bench -- inbox [seconds]
  * 1,000 agents in 10 teams + 10 supervisors connected to /inbox from 3 client processes; tickets
  * created through the API at 50/s across the teams. Prints p50/p99/max from each HTTP 201 to the
- * ticket.created receipt at every entitled socket, beside a raw Socket.IO server (same rooms, same
- * rate, same client processes, 201 then broadcast) measured in the same run, the ratio, and the API's
- * peak RSS. Then the same with the sockets and the writes split across two API instances (Redis adapter
- * for the raw baseline).
+ * ticket.created receipt at every entitled socket, beside a raw Socket.IO server measured in the same
+ * run, the ratio, and the API's peak RSS. Then the same with the sockets and the writes split across
+ * two API instances (Redis adapter for the raw baseline).
+ *
+ * The raw server does what the API's socket side does and nothing else: the same client processes
+ * and rate, each socket in the same rooms (`user:<id>`, plus `team:<id>` or `supervisors`), and per
+ * ticket the same broadcasts — the envelopes captured from the Keepdesk run just before it (same
+ * shape and size: `{id, type, ticketId, at, data}` with the whole ticket), `ticket.created` and, as
+ * round-robin assigns every ticket to an online agent, `ticket.assigned`, to the supervisors, the team
+ * and the assignee. It answers 201 first, then broadcasts.
  */
 import { ChildProcess, fork } from 'node:child_process';
 import http from 'node:http';
@@ -32,12 +38,32 @@ interface Conn {
   auth: Record<string, unknown>;
 }
 type Msg = { cmd: 'connect'; conns: Conn[] } | { cmd: 'report' } | { cmd: 'close' };
+interface Envelope {
+  id: string;
+  type: string;
+  ticketId: string | null;
+  at: string;
+  data: Record<string, any>;
+}
+/** One of each broadcast the API made per ticket, as a client received it. */
+interface Shapes {
+  created?: Envelope;
+  assigned?: Envelope;
+  /** Receipts per type, to check the raw server sends as many. */
+  counts: Record<string, number>;
+}
 
 // ---------------------------------------------------------------- client process
 async function clientProcess(): Promise<void> {
   type S = ReturnType<typeof io>;
   let sockets: S[] = [];
   let samples: [string, number][] = [];
+  let shapes: Shapes = { counts: {} };
+  const seen = (type: string, e: Envelope) => {
+    shapes.counts[type] = (shapes.counts[type] ?? 0) + 1;
+    if (type === 'ticket.created') shapes.created ??= e;
+    if (type === 'ticket.assigned') shapes.assigned ??= e;
+  };
   process.on('message', async (m: Msg) => {
     if (m.cmd === 'connect') {
       let failed = 0;
@@ -47,7 +73,11 @@ async function clientProcess(): Promise<void> {
             (c) =>
               new Promise<void>((resolve) => {
                 const s = io(`${c.url}/inbox`, { auth: c.auth, transports: ['websocket'], reconnection: false, forceNew: true });
-                s.on('ticket.created', (e: { ticketId: string }) => samples.push([e.ticketId, now()]));
+                s.on('ticket.created', (e: Envelope) => {
+                  samples.push([e.ticketId!, now()]);
+                  seen('ticket.created', e);
+                });
+                s.on('ticket.assigned', (e: Envelope) => seen('ticket.assigned', e));
                 s.once('connect', () => {
                   sockets.push(s);
                   resolve();
@@ -62,8 +92,9 @@ async function clientProcess(): Promise<void> {
       }
       process.send!({ connected: sockets.length, failed });
     } else if (m.cmd === 'report') {
-      process.send!({ samples });
+      process.send!({ samples, shapes });
       samples = [];
+      shapes = { counts: {} };
     } else if (m.cmd === 'close') {
       sockets.forEach((s) => s.close());
       sockets = [];
@@ -73,7 +104,17 @@ async function clientProcess(): Promise<void> {
 }
 
 // ---------------------------------------------------------------- raw Socket.IO server process
+/** The captured envelope for another ticket: same keys, same value lengths, new ids. */
+function like(sample: Envelope, id: string, ticketId: string, teamId: string, assigneeId: string | null): Envelope {
+  const data = structuredClone(sample.data);
+  if (data.ticket) Object.assign(data.ticket, { id: ticketId, teamId, assigneeId });
+  if ('assigneeId' in data) data.assigneeId = assigneeId;
+  return { id, type: sample.type, ticketId, at: new Date().toISOString(), data };
+}
+
 async function rawServer(redisPrefix: string | undefined): Promise<void> {
+  const shapes = await new Promise<Shapes>((resolve) => process.once('message', (m) => resolve(m as Shapes)));
+  if (!shapes.created) throw new Error('raw server: no ticket.created envelope captured from the Keepdesk run');
   const server = http.createServer();
   const io = new Server(server);
   if (redisPrefix) {
@@ -82,18 +123,25 @@ async function rawServer(redisPrefix: string | undefined): Promise<void> {
   }
   const ns = io.of('/inbox');
   ns.on('connection', (s) => {
-    const a = s.handshake.auth as { teamId?: string; supervisor?: boolean };
-    s.join(a.supervisor ? 'supervisors' : `team:${a.teamId}`);
+    const a = s.handshake.auth as { userId: string; teamId?: string; supervisor?: boolean };
+    s.join([`user:${a.userId}`, a.supervisor ? 'supervisors' : `team:${a.teamId}`]);
   });
+  // Round-robin over the team's agents (the driver sends them, as the API reads them from its database).
+  const turn = new Map<string, number>();
   let seq = 0;
   server.on('request', (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      const { teamId } = JSON.parse(Buffer.concat(chunks).toString()) as { teamId: string };
-      const id = randomUUID();
-      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ id }));
-      ns.to([`team:${teamId}`, 'supervisors']).emit('ticket.created', { id: String(++seq), type: 'ticket.created', ticketId: id, at: new Date().toISOString(), data: { ticket: { id, teamId } } });
+      const { teamId, team } = JSON.parse(Buffer.concat(chunks).toString()) as { teamId: string; team: string[] };
+      const ticketId = randomUUID();
+      const k = turn.get(teamId) ?? 0;
+      turn.set(teamId, k + 1);
+      const assigneeId = shapes.assigned ? team[k % team.length] : null;
+      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ id: ticketId }));
+      const rooms = ['supervisors', `team:${teamId}`, ...(assigneeId ? [`user:${assigneeId}`] : [])];
+      ns.to(rooms).emit('ticket.created', like(shapes.created!, String(++seq), ticketId, teamId, assigneeId));
+      if (shapes.assigned) ns.to(rooms).emit('ticket.assigned', like(shapes.assigned, String(++seq), ticketId, teamId, assigneeId));
     });
   });
   server.listen(0, '127.0.0.1', () => {
@@ -110,8 +158,9 @@ function ask<T>(p: ChildProcess, m: unknown): Promise<T> {
   });
 }
 
-async function spawnRaw(prefix?: string): Promise<{ url: string; proc: ChildProcess }> {
+async function spawnRaw(shapes: Shapes, prefix?: string): Promise<{ url: string; proc: ChildProcess }> {
   const proc = fork(__filename, ['raw', prefix ?? ''], { stdio: 'inherit' });
+  proc.send(shapes);
   const { url } = await new Promise<{ url: string }>((resolve) => proc.once('message', (m) => resolve(m as { url: string })));
   return { url, proc };
 }
@@ -127,6 +176,7 @@ interface Result {
   /** From sending the POST to receipt: positive even when the event beats the HTTP response. */
   e2e: { p50: number; p99: number; max: number };
   rss?: string;
+  shapes: Shapes;
 }
 
 async function phase(
@@ -162,7 +212,13 @@ async function phase(
   }
   await Promise.all(inflight);
   await new Promise((r) => setTimeout(r, 2000));
-  const reports = await Promise.all(clients.map((c) => ask<{ samples: [string, number][] }>(c, { cmd: 'report' })));
+  const reports = await Promise.all(clients.map((c) => ask<{ samples: [string, number][]; shapes: Shapes }>(c, { cmd: 'report' })));
+  const shapes: Shapes = { counts: {} };
+  for (const r of reports) {
+    shapes.created ??= r.shapes.created;
+    shapes.assigned ??= r.shapes.assigned;
+    for (const [t, n] of Object.entries(r.shapes.counts)) shapes.counts[t] = (shapes.counts[t] ?? 0) + n;
+  }
   await Promise.all(clients.map((c) => ask(c, { cmd: 'close' })));
   const lat: number[] = [];
   const e2e: number[] = [];
@@ -175,7 +231,17 @@ async function phase(
     }
   const s = summarize(lat);
   const e = summarize(e2e);
-  return { label, tickets: sent.size, deliveries: lat.length, expected: sent.size * (AGENTS_PER_TEAM + SUPERVISORS), p50: s.p50, p99: s.p99, max: s.max, e2e: { p50: e.p50, p99: e.p99, max: e.max } };
+  return {
+    label,
+    tickets: sent.size,
+    deliveries: lat.length,
+    expected: sent.size * (AGENTS_PER_TEAM + SUPERVISORS),
+    p50: s.p50,
+    p99: s.p99,
+    max: s.max,
+    e2e: { p50: e.p50, p99: e.p99, max: e.max },
+    shapes,
+  };
 }
 
 async function main(): Promise<void> {
@@ -212,9 +278,13 @@ async function main(): Promise<void> {
       ...agentIds.map((id, i) => ({ auth: { token: token(id, 'agent') }, teamIdx: i % TEAMS })),
       ...sups.rows.map((r) => ({ auth: { token: token(r.id, 'supervisor') }, teamIdx: null })),
     ];
-    const rawAuths = [...agentIds.map((_, i) => ({ auth: { teamId: `t${i % TEAMS}` }, teamIdx: i % TEAMS })), ...sups.rows.map(() => ({ auth: { supervisor: true }, teamIdx: null }))];
+    const rawAuths = [
+      ...agentIds.map((id, i) => ({ auth: { userId: id, teamId: teamIds[i % TEAMS] }, teamIdx: i % TEAMS })),
+      ...sups.rows.map((r) => ({ auth: { userId: r.id as string, supervisor: true }, teamIdx: null })),
+    ];
+    const teamMembers = teamIds.map((_, t) => agentIds.filter((_, i) => i % TEAMS === t));
     const rawPost = async (url: string, teamIdx: number) => {
-      const r = await request(`${url}/tickets`, 'POST', { teamId: `t${teamIdx}` });
+      const r = await request(`${url}/tickets`, 'POST', { teamId: teamIds[teamIdx], team: teamMembers[teamIdx] });
       return r.status === 201 ? (r.body.id as string) : null;
     };
 
@@ -233,7 +303,7 @@ async function main(): Promise<void> {
       if (errors) k.label += ` (${errors} HTTP errors)`;
       await Promise.all(apis.map((a) => a.kill()));
       const raws = [];
-      for (let i = 0; i < instances; i++) raws.push(await spawnRaw(instances > 1 ? env.REDIS_PREFIX : undefined));
+      for (let i = 0; i < instances; i++) raws.push(await spawnRaw(k.shapes, instances > 1 ? env.REDIS_PREFIX : undefined));
       const r = await phase(`raw Socket.IO, ${instances} server${instances > 1 ? 's + Redis adapter' : ''}`, clients, raws.map((x) => x.url), rawAuths, rawPost);
       raws.forEach((x) => x.proc.kill());
       results.push(k, r);
@@ -255,6 +325,10 @@ async function main(): Promise<void> {
     const [k, r] = [results[i], results[i + 1]];
     console.log(
       `\n${k.label} vs ${r.label}: 201→receipt p99 ×${(k.p99 / r.p99).toFixed(2)}; POST→receipt p50 ×${(k.e2e.p50 / r.e2e.p50).toFixed(2)}, p99 ×${(k.e2e.p99 / r.e2e.p99).toFixed(2)} (target: p99 < 50 ms and ≤ 2× raw)`,
+    );
+    const size = (e?: Envelope) => (e ? `${Buffer.byteLength(JSON.stringify(e))} B` : '—');
+    console.log(
+      `  envelopes: ticket.created ${size(k.shapes.created)} / ${size(r.shapes.created)}, ticket.assigned ${size(k.shapes.assigned)} / ${size(r.shapes.assigned)}; receipts per type: ${JSON.stringify(k.shapes.counts)} / ${JSON.stringify(r.shapes.counts)} (Keepdesk / raw)`,
     );
   }
 }
