@@ -184,6 +184,31 @@ describe('retention', () => {
       expect(r.body.errors).toEqual([{ line: 3, message: expect.stringMatching(/^placedAt /) }]);
       expect(await orderCount(ids[1])).toBe(0);
     });
+
+    it('two imports of the same 6,000 orders at once, in opposite orders: each order once, no deadlock, tickets linked', async () => {
+      const run = uid('par');
+      const emails = Array.from({ length: 40 }, (_, i) => `${run}-${i}@example.com`);
+      // A ticket first, so the imported orders have something to link to.
+      const t = await newTicket(api, admin, { customer: { email: emails[0] } });
+      const list = Array.from({ length: 6000 }, (_, i) =>
+        JSON.stringify(order({ externalId: `${run}-o${i}`, customer: { email: emails[i % emails.length] }, placedAt: iso(1 + (i % 30)) })),
+      );
+      const send = (lines: string[]) =>
+        api.http().post('/api/orders/import').set('X-Api-Key', key).set('Content-Type', 'application/x-ndjson').send(lines.join('\n'));
+      const [a, b] = await Promise.all([send(list), send([...list].reverse())]);
+      expect([a.status, b.status]).toEqual([200, 200]);
+      expect(a.body.imported + b.body.imported).toBe(6000);
+      expect(a.body.duplicates + b.body.duplicates).toBe(6000);
+      expect(Number((await db().query(`SELECT count(*) AS n FROM orders WHERE external_id LIKE $1`, [`${run}-o%`])).rows[0].n)).toBe(6000);
+      const linked = (
+        await db().query(
+          `SELECT tr.next_order_at = (SELECT min(o.placed_at) FROM orders o WHERE o.customer_id = tr.customer_id AND o.placed_at > tr.anchor_at) AS ok
+           FROM ticket_retention tr WHERE tr.ticket_id = $1`,
+          [t.id],
+        )
+      ).rows[0];
+      expect(linked.ok).toBe(true);
+    });
   });
 
   describe('repurchase report (fixture)', () => {
