@@ -2,6 +2,7 @@ export * from './config/config';
 export * from './errors/domain.exception';
 export * from './errors/http-exception.filter';
 export * from './http/validation';
+export * from './http/validators';
 export * from './http/access';
 export * from './queues/queues';
 export * from './queues/queue.service';

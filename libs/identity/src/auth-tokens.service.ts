@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, createSecretKey, KeyObject, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { APP_CONFIG, AppConfig, Role } from '@keepdesk/core';
+import { APP_CONFIG, AppConfig, Role, ROLES } from '@keepdesk/core';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface TokenClaims {
   sub: string;
@@ -26,7 +28,8 @@ export class AuthTokens {
   verify(token: string): TokenClaims | null {
     try {
       const c = jwt.verify(token, this.key, { algorithms: ['HS256'] }) as jwt.JwtPayload;
-      if (typeof c.sub !== 'string' || typeof c.role !== 'string') return null;
+      // Signed by us, but still checked: a subject that is no UUID would reach the users query (a 500).
+      if (typeof c.sub !== 'string' || !UUID.test(c.sub) || !ROLES.includes(c.role)) return null;
       return { sub: c.sub, role: c.role as Role };
     } catch {
       return null;

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
-import { Role, ROLES } from '@keepdesk/core';
+import { ArrayMaxSize, IsArray, IsBoolean, IsEmail, IsIn, IsInt, IsString, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
+import { IsOptionalNotNull, Role, ROLES } from '@keepdesk/core';
 
 export class LoginDto {
   @ApiProperty() @IsEmail() @MaxLength(320) email: string;
@@ -12,19 +12,19 @@ export class CreateAgentDto {
   @ApiProperty() @IsString() @Length(1, 200) name: string;
   @ApiProperty({ minLength: 8 }) @IsString() @Length(8, 200) password: string;
   @ApiProperty({ enum: ROLES }) @IsIn(ROLES as unknown as string[]) role: Role;
-  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(100) @IsUUID('all', { each: true }) teamIds?: string[];
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(10000) capacity?: number;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() available?: boolean;
+  @ApiPropertyOptional({ type: [String] }) @IsOptionalNotNull() @IsArray() @ArrayMaxSize(100) @IsUUID('all', { each: true }) teamIds?: string[];
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsInt() @Min(0) @Max(10000) capacity?: number;
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsBoolean() available?: boolean;
 }
 
 export class UpdateAgentDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200) name?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(8, 200) password?: string;
-  @ApiPropertyOptional({ enum: ROLES }) @IsOptional() @IsIn(ROLES as unknown as string[]) role?: Role;
-  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(100) @IsUUID('all', { each: true }) teamIds?: string[];
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(10000) capacity?: number;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() available?: boolean;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() active?: boolean;
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsString() @Length(1, 200) name?: string;
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsString() @Length(8, 200) password?: string;
+  @ApiPropertyOptional({ enum: ROLES }) @IsOptionalNotNull() @IsIn(ROLES as unknown as string[]) role?: Role;
+  @ApiPropertyOptional({ type: [String] }) @IsOptionalNotNull() @IsArray() @ArrayMaxSize(100) @IsUUID('all', { each: true }) teamIds?: string[];
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsInt() @Min(0) @Max(10000) capacity?: number;
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsBoolean() available?: boolean;
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsBoolean() active?: boolean;
 }
 
 export class CreateTeamDto {

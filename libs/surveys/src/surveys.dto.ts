@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, Min } from 'class-validator';
+import { IsInstant, IsOptionalNotNull } from '@keepdesk/core';
 import { LOCALES } from './survey-i18n';
 import { SURVEY_CHANNELS, SURVEY_TYPES } from './survey-types';
 
@@ -11,45 +12,45 @@ export class SurveySettingsDto {
   teamId?: string;
 
   @ApiPropertyOptional({ enum: SURVEY_TYPES })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(SURVEY_TYPES)
   type?: (typeof SURVEY_TYPES)[number];
 
   @ApiPropertyOptional({ example: 60, description: 'minutes after the ticket is solved; fractions allowed' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)
   @Max(60 * 24 * 30)
   delayMinutes?: number;
 
   @ApiPropertyOptional({ example: 14 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(1)
   @Max(365)
   expiresDays?: number;
 
   @ApiPropertyOptional({ example: 48, description: '0 = no reminder' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)
   @Max(24 * 60)
   reminderAfterHours?: number;
 
   @ApiPropertyOptional({ example: 7, description: 'at most one survey per customer in this many days' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)
   @Max(365)
   suppressDays?: number;
 
   @ApiPropertyOptional({ enum: SURVEY_CHANNELS })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(SURVEY_CHANNELS)
   channel?: (typeof SURVEY_CHANNELS)[number];
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   enabled?: boolean;
 
@@ -61,7 +62,7 @@ export class SurveySettingsDto {
   lowScoreThreshold?: number | null;
 
   @ApiPropertyOptional({ enum: LOCALES, description: 'language for customers without a locale' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(LOCALES)
   defaultLocale?: (typeof LOCALES)[number];
 }
@@ -76,12 +77,12 @@ export class SurveySettingsQuery {
 export class SurveySummaryQuery {
   @ApiProperty({ example: '2026-01-01T00:00:00Z', required: false })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   from?: string;
 
   @ApiProperty({ example: '2026-02-01T00:00:00Z', required: false })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsInstant()
   to?: string;
 
   @ApiPropertyOptional({ example: 'agent', description: 'comma-separated: agent, team, channel, day, week, month' })

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, IsUrl, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsOptionalNotNull } from '@keepdesk/core';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, IsUrl, Matches, MaxLength, MinLength } from 'class-validator';
 
 export class CreateWebhookDto {
   @ApiProperty({ example: 'https://shop.example.com/keepdesk-hook' })
@@ -16,7 +17,7 @@ export class CreateWebhookDto {
   events: string[];
 
   @ApiPropertyOptional({ description: 'signs deliveries; generated (and returned once) when omitted' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MinLength(16)
   @MaxLength(200)

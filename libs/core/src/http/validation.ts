@@ -1,4 +1,5 @@
-import { ArgumentMetadata, BadRequestException, ParseUUIDPipe, Param, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, ParseUUIDPipe, Param, UnsupportedMediaTypeException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { Readable } from 'node:stream';
 
 function flatten(errors: ValidationError[], parent = ''): { field: string; messages: string[] }[] {
   const out: { field: string; messages: string[] }[] = [];
@@ -37,9 +38,10 @@ function stringProblem(s: string): string | null {
 function isContainer(v: unknown): v is Record<string, unknown> | unknown[] {
   if (Array.isArray(v)) return true;
   if (!v || typeof v !== 'object') return false;
-  // Plain parsed JSON only; Buffers, Dates and class instances are not request text.
+  // Parsed JSON, or a query string / form (fast-querystring's objects inherit from a null-prototype
+  // object); Buffers, streams, Dates and class instances are not request text.
   const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
+  return proto === Object.prototype || proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /**
@@ -78,6 +80,12 @@ export function findInputProblem(value: unknown, root = '', maxDepth = MAX_INPUT
  */
 class KeepdeskValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata) {
+    // The order import registers stream parsers for NDJSON and CSV app-wide; anywhere else such a
+    // body arrives as a request stream, which class-transformer would walk into the socket and
+    // abort the process (a native assertion, not even an exception).
+    if (metadata.type === 'body' && value instanceof Readable) {
+      throw new UnsupportedMediaTypeException();
+    }
     if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
       const problem = findInputProblem(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
       if (problem) {

@@ -1,13 +1,13 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Access, Supervisors } from '@keepdesk/core';
-import { IsISO8601, IsOptional } from 'class-validator';
+import { Access, IsInstant, Supervisors } from '@keepdesk/core';
+import { IsOptional } from 'class-validator';
 import { ModelFitService } from './model-fit.service';
 
 export class FitModelDto {
   @ApiPropertyOptional({ description: 'Fit on orders placed up to this instant (default now)' })
   @IsOptional()
-  @IsISO8601()
+  @IsInstant()
   until?: string;
 }
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsDefined, IsEmail, IsISO8601, IsNotEmptyObject, IsNumber, IsOptional, IsString, Matches, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { IsInstant } from '@keepdesk/core';
+import { IsArray, IsDefined, IsEmail, IsNotEmptyObject, IsNumber, IsOptional, IsString, Matches, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 
 export class OrderCustomerDto {
   @ApiPropertyOptional({ description: "The shop's customer id; matched first" })
@@ -38,7 +39,7 @@ export class CreateOrderDto {
   customer: OrderCustomerDto;
 
   @ApiProperty({ example: '2026-03-01T10:00:00Z' })
-  @IsISO8601({ strict: true })
+  @IsInstant()
   placedAt: string;
 
   @ApiProperty({ example: 49.9 })

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsInstant } from '@keepdesk/core';
 import { GROUP_BY, GroupBy } from './group-keys';
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value);
@@ -21,17 +22,17 @@ export class RepurchaseQueryDto {
 
   @ApiPropertyOptional({ description: 'Tickets anchored at or after this instant' })
   @IsOptional()
-  @IsISO8601()
+  @IsInstant()
   from?: string;
 
   @ApiPropertyOptional({ description: 'Tickets anchored before this instant' })
   @IsOptional()
-  @IsISO8601()
+  @IsInstant()
   to?: string;
 
   @ApiPropertyOptional({ description: 'Evaluate as of this instant (default now); drill-down filters carry it' })
   @IsOptional()
-  @IsISO8601()
+  @IsInstant()
   asOf?: string;
 }
 
@@ -74,17 +75,17 @@ export class TimeToRepurchaseQueryDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsISO8601()
+  @IsInstant()
   from?: string;
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsISO8601()
+  @IsInstant()
   to?: string;
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsISO8601()
+  @IsInstant()
   asOf?: string;
 
   @ApiPropertyOptional({ default: 365, description: 'Curve points up to this many days are returned' })

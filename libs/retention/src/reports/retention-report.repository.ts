@@ -67,11 +67,15 @@ export class RetentionReportRepository {
   ) {
     const params: unknown[] = [];
     const c = cohortSql(cohort, params);
+    // Read now: the first read adds the window parameter, which must come before `after` and the
+    // limit (with outcome=all nothing read it until the SELECT list, after LIMIT took its number).
+    const matured = c.matured;
+    const retained = c.retained;
     const where = [c.inRange, groupSql(groupBy, value, params)];
-    if (outcome === 'matured') where.push(c.matured);
-    if (outcome === 'retained') where.push(`${c.matured} AND ${c.retained}`);
-    if (outcome === 'lost') where.push(`${c.matured} AND NOT coalesce(${c.retained}, false)`);
-    if (outcome === 'immature') where.push(`NOT (${c.matured})`);
+    if (outcome === 'matured') where.push(matured);
+    if (outcome === 'retained') where.push(`${matured} AND ${retained}`);
+    if (outcome === 'lost') where.push(`${matured} AND NOT coalesce(${retained}, false)`);
+    if (outcome === 'immature') where.push(`NOT (${matured})`);
     if (after) {
       params.push(after);
       where.push(`tr.ticket_id > $${params.length}::uuid`);
@@ -80,7 +84,7 @@ export class RetentionReportRepository {
     return rows<{ ticket_id: string; customer_id: string; anchor_at: Date; next_order_at: Date | null; matured: boolean; retained: boolean | null }>(
       m,
       `SELECT tr.ticket_id, tr.customer_id, tr.anchor_at, tr.next_order_at,
-              ${c.matured} AS matured, coalesce(${c.matured} AND ${c.retained}, false) AS retained
+              ${matured} AS matured, coalesce(${matured} AND ${retained}, false) AS retained
        FROM ticket_retention tr
        WHERE ${where.map((w) => `(${w})`).join(' AND ')}
        ORDER BY tr.ticket_id

@@ -6,6 +6,7 @@ import {
   type BusinessCalendar,
   type IsoWeekday,
 } from './business-hours';
+import { seededRandom } from '../../../../test/support/random';
 
 // Expected values below are worked out by hand. Offsets to remember:
 // Europe/Berlin CET = UTC+1, CEST = UTC+2 (2026-03-29 02:00 → 03:00, 2026-10-25 03:00 → 02:00);
@@ -220,18 +221,6 @@ describe('isWithinBusinessHours', () => {
   });
 });
 
-// mulberry32: tiny seeded PRNG so failures reproduce.
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('round trip properties', () => {
   const calendars: [string, BusinessCalendar | null][] = [
     ['none', null],
@@ -249,7 +238,7 @@ describe('round trip properties', () => {
   const START = Date.UTC(2026, 0, 1);
 
   it.each(calendars)('businessMinutesBetween(from, addBusinessMinutes(from, m)) == m (%s)', (_name, cal) => {
-    const rnd = prng(42);
+    const rnd = seededRandom(42);
     for (let i = 0; i < 200; i++) {
       const from = new Date(START + Math.floor(rnd() * YEAR_MS));
       const minutes = rnd() * 20_000;
@@ -260,7 +249,7 @@ describe('round trip properties', () => {
   });
 
   it.each(calendars)('addBusinessMinutes is additive (%s)', (_name, cal) => {
-    const rnd = prng(7);
+    const rnd = seededRandom(7);
     for (let i = 0; i < 100; i++) {
       const from = new Date(START + Math.floor(rnd() * YEAR_MS));
       // Whole seconds keep the millisecond rounding exact.

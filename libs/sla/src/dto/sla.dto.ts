@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
-  ArrayMaxSize, IsArray, IsDateString, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateIf, ValidateNested,
+  ArrayMaxSize, IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateIf, ValidateNested,
 } from 'class-validator';
+import { IsInstant } from '@keepdesk/core';
 import { TICKET_CHANNELS, TICKET_PRIORITIES } from '@keepdesk/tickets';
 
 const TARGETS = ['first_response', 'next_response', 'resolution'] as const;
@@ -61,7 +62,7 @@ export class CreateBusinessHoursDto {
 }
 
 export class DeadlineQuery {
-  @ApiProperty({ description: 'ISO instant' }) @IsDateString({ strict: true }, { message: 'from must be an ISO 8601 instant' }) from: string;
+  @ApiProperty({ description: 'ISO instant' }) @IsInstant() from: string;
   @ApiProperty({ description: 'business minutes (fractions allowed)' }) @Type(() => Number) @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'minutes must be a number' }) @Min(0) @Max(MAX_MINUTES) minutes: number;
 }
 
@@ -74,8 +75,8 @@ export class BreachesQuery {
   @ApiPropertyOptional() @IsOptional() @IsUUID() policyId?: string;
   @ApiPropertyOptional({ enum: TICKET_PRIORITIES }) @IsOptional() @IsIn(TICKET_PRIORITIES) priority?: string;
   @ApiPropertyOptional({ enum: TARGETS }) @IsOptional() @IsIn(TARGETS) target?: string;
-  @ApiPropertyOptional({ description: 'breached at or after (ISO instant)' }) @IsOptional() @IsDateString({ strict: true }, { message: 'from must be an ISO 8601 instant' }) from?: string;
-  @ApiPropertyOptional({ description: 'breached before (ISO instant)' }) @IsOptional() @IsDateString({ strict: true }, { message: 'to must be an ISO 8601 instant' }) to?: string;
+  @ApiPropertyOptional({ description: 'breached at or after (ISO instant)' }) @IsOptional() @IsInstant() from?: string;
+  @ApiPropertyOptional({ description: 'breached before (ISO instant)' }) @IsOptional() @IsInstant() to?: string;
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' }) @IsOptional() @Matches(/^[A-Za-z0-9_-]{10,200}$/, { message: 'cursor must be the nextCursor of a previous page' }) cursor?: string;
   @ApiPropertyOptional({ default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
 }
@@ -84,8 +85,8 @@ export const SUMMARY_GROUPS = ['team', 'priority', 'agent'] as const;
 export type SummaryGroup = (typeof SUMMARY_GROUPS)[number];
 
 export class SummaryQuery {
-  @ApiPropertyOptional({ description: 'timers that ended (achieved or breached) at or after; default 30 days ago' }) @IsOptional() @IsDateString({ strict: true }, { message: 'from must be an ISO 8601 instant' }) from?: string;
-  @ApiPropertyOptional({ description: 'timers that ended before; default now' }) @IsOptional() @IsDateString({ strict: true }, { message: 'to must be an ISO 8601 instant' }) to?: string;
+  @ApiPropertyOptional({ description: 'timers that ended (achieved or breached) at or after; default 30 days ago' }) @IsOptional() @IsInstant() from?: string;
+  @ApiPropertyOptional({ description: 'timers that ended before; default now' }) @IsOptional() @IsInstant() to?: string;
   @ApiPropertyOptional({ description: 'team, priority, agent (comma-separated); default all three' }) @IsOptional() @Transform(csv) @IsArray() @IsIn(SUMMARY_GROUPS, { each: true, message: `groupBy must contain only ${SUMMARY_GROUPS.join(', ')}` }) groupBy?: SummaryGroup[];
   @ApiPropertyOptional() @IsOptional() @IsUUID() teamId?: string;
 }
