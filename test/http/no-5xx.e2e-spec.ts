@@ -51,6 +51,8 @@ interface Probe {
   auth: Auth;
   /** Survey pages answer HTML: only "no 5xx" applies. */
   html?: boolean;
+  /** An order webhook probe that brings its own (bad) signature headers. */
+  unsigned?: boolean;
   /** An import whose good lines must be stored even though another line is bad. */
   minImported?: number;
 }
@@ -337,7 +339,11 @@ describe('no input gives a 5xx, every 4xx names the problem (OpenAPI-driven)', (
     return copy;
   };
 
-  const leafName = (path: (string | number)[]) => String([...path].reverse().find((p) => typeof p === 'string') ?? 'body');
+  /** How a 400 names the field at a path: customer.email, weekly[0].open; an array's items by the array (tags). */
+  const fieldName = (path: (string | number)[]) => {
+    const named = path.slice(0, path.findLastIndex((p) => typeof p === 'string') + 1);
+    return named.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('') || 'body';
+  };
 
   /** The probes for one operation. */
   /**
@@ -391,7 +397,7 @@ describe('no input gives a 5xx, every 4xx names the problem (OpenAPI-driven)', (
     // bodies
     if (validBody !== undefined) {
       for (const fieldPath of fieldPaths(validBody)) {
-        const field = leafName(fieldPath);
+        const field = fieldName(fieldPath);
         out.push(base(`body ${fieldPath.join('.')}: missing`, { body: json(setPath(validBody, fieldPath, undefined, true)), field }));
         for (const [what, v] of HOSTILE_VALUES) out.push(base(`body ${fieldPath.join('.')}: ${what}`, { body: json(setPath(validBody, fieldPath, v)), field }));
       }
@@ -491,9 +497,47 @@ describe('no input gives a 5xx, every 4xx names the problem (OpenAPI-driven)', (
     return out;
   }
 
+  /** Routes and methods outside the document, and the order webhook's own headers. */
+  function otherProbes(): Probe[] {
+    const probe = (what: string, extra: Partial<Probe>): Probe => ({ op: 'other', what, method: 'GET', path: '/', auth: 'admin', ...extra });
+    const out: Probe[] = [
+      probe('metrics', { path: '/metrics', html: true }),
+      probe('unknown route', { path: '/api/nope' }),
+      probe('unknown route, anonymous', { path: '/api/nope', auth: 'anonymous' }),
+      probe('unknown method', { method: 'DELETE', path: '/api/tickets' }),
+      probe('HEAD', { method: 'HEAD', path: '/api/tickets', html: true }),
+      probe('OPTIONS', { method: 'OPTIONS', path: '/api/tickets', html: true }),
+      probe('web app, deep path', { path: '/some/deep/%00/path', auth: 'anonymous', html: true }),
+    ];
+    const order = json({ externalId: uid('o'), customer: { email: 'w@example.com' }, placedAt: '2026-03-01T10:00:00Z', total: 1, currency: 'EUR' });
+    const now = Math.floor(Date.now() / 1000);
+    const good = signOrderWebhook(WEBHOOK_SECRET, String(now), order);
+    for (const [what, ts, sig] of [
+      ['no headers', undefined, undefined],
+      ['empty timestamp', '', good],
+      ['text timestamp', 'yesterday', good],
+      ['negative timestamp', '-1', good],
+      ['huge timestamp', '99999999999999999999', good],
+      ['exponent timestamp', '1e10', good],
+      ['stale timestamp', String(now - 3600), signOrderWebhook(WEBHOOK_SECRET, String(now - 3600), order)],
+      ['future timestamp', String(now + 3600), signOrderWebhook(WEBHOOK_SECRET, String(now + 3600), order)],
+      ['signature not hex', String(now), 'z'.repeat(64)],
+      ['signature too short', String(now), good.slice(1)],
+      ['signature upper case', String(now), good.toUpperCase()],
+      ['signature of another body', String(now), signOrderWebhook(WEBHOOK_SECRET, String(now), '{}')],
+      ['signature with a prefix', String(now), `sha256=${good}`],
+    ] as const) {
+      const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+      if (ts !== undefined) headers['X-Keepdesk-Timestamp'] = ts;
+      if (sig !== undefined) headers['X-Keepdesk-Signature'] = sig;
+      out.push(probe(`order webhook: ${what}`, { method: 'POST', path: '/api/webhooks/orders', auth: 'anonymous', headers, body: order, unsigned: true }));
+    }
+    return out;
+  }
+
   async function send(p: Probe): Promise<Outcome> {
     const headers: Record<string, string> = { ...(tokens[p.auth] ?? {}), ...(p.headers ?? {}) };
-    if (p.path === '/api/webhooks/orders' && p.body !== undefined) {
+    if (p.path === '/api/webhooks/orders' && p.body !== undefined && !p.unsigned) {
       const ts = String(Math.floor(Date.now() / 1000));
       headers['X-Keepdesk-Timestamp'] = ts;
       headers['X-Keepdesk-Signature'] = signOrderWebhook(WEBHOOK_SECRET, ts, Buffer.from(p.body, 'utf8'));
@@ -546,7 +590,7 @@ describe('no input gives a 5xx, every 4xx names the problem (OpenAPI-driven)', (
     const outcomes = await run(operations.flatMap(({ method, template, op }) => probesFor(method, template, op)));
     const admitted = (op: string) =>
       (['admin', 'apiKey', 'agent'] as Auth[]).find((auth) => outcomes.some((o) => o.probe.op === op && o.probe.auth === auth && o.status !== 401 && o.status !== 403)) ?? 'admin';
-    outcomes.push(...(await run([...operations.flatMap(({ method, template, op }) => probesFor(method, template, op, admitted(`${method.toUpperCase()} ${template}`))), ...surveyProbes()])));
+    outcomes.push(...(await run([...operations.flatMap(({ method, template, op }) => probesFor(method, template, op, admitted(`${method.toUpperCase()} ${template}`))), ...surveyProbes(), ...otherProbes()])));
     const failures = outcomes.map((o) => ({ o, why: problem(o) })).filter((f) => f.why);
     const statuses: Record<number, number> = {};
     for (const o of outcomes) statuses[o.status] = (statuses[o.status] ?? 0) + 1;

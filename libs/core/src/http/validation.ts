@@ -95,6 +95,12 @@ class KeepdeskValidationPipe extends ValidationPipe {
         throw new BadRequestException({ message, errors: [{ field, messages: [message] }] });
       }
     }
+    // A DTO body that is a string, number, boolean, null or array (class-validator would say
+    // "Validation failed (object is expected)").
+    if (metadata.type === 'body' && value !== undefined && this.toValidate(metadata) && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      const message = 'body must be a JSON object (sent as application/json)';
+      throw new BadRequestException({ message, errors: [{ field: 'body', messages: [message] }] });
+    }
     return super.transform(value, metadata);
   }
 }

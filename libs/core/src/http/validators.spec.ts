@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { IsInstant, IsOptionalNotNull, parseInstant } from './validators';
+import { IsInstant, IsNotBlank, IsOptionalNotNull, parseInstant } from './validators';
 
 describe('parseInstant', () => {
   it.each([
@@ -45,6 +45,7 @@ describe('parseInstant', () => {
 class Dto {
   @IsInstant() at: string;
   @IsOptionalNotNull() note?: string;
+  @IsNotBlank() name = 'x';
 }
 
 const errors = (plain: object) => validateSync(plainToInstance(Dto, plain)).flatMap((e) => Object.values(e.constraints ?? {}));
@@ -56,5 +57,6 @@ describe('IsInstant and IsOptionalNotNull', () => {
     expect(errors({ at: '10000-01-01T00:00:00Z' })).toEqual(['at must be an ISO 8601 date-time in the years 0001-9999, such as 2026-03-01T10:00:00Z']);
     expect(errors({ at: 20260301 })).toEqual(['at must be an ISO 8601 date-time in the years 0001-9999, such as 2026-03-01T10:00:00Z']);
     expect(errors({ at: '2026-03-01', note: null })).toEqual(['note must not be null (leave it out instead)']);
+    expect(errors({ at: '2026-03-01', name: ' \t' })).toEqual(['name must not be blank']);
   });
 });

@@ -59,3 +59,16 @@ export const IsOptionalNotNull = (options?: ValidationOptions) =>
       options,
     ),
   );
+
+/** A name-like text that must say something: refuses '' and whitespace only (stored trimmed, it would be empty). */
+export const IsNotBlank = (options?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'isNotBlank',
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || value.trim().length > 0,
+        defaultMessage: (args) => `${args?.property} must not be blank`,
+      },
+    },
+    options,
+  );

@@ -3,7 +3,7 @@ import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize, IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateIf, ValidateNested,
 } from 'class-validator';
-import { IsInstant } from '@keepdesk/core';
+import { IsInstant, IsNotBlank } from '@keepdesk/core';
 import { TICKET_CHANNELS, TICKET_PRIORITIES } from '@keepdesk/tickets';
 
 const TARGETS = ['first_response', 'next_response', 'resolution'] as const;
@@ -11,10 +11,10 @@ const TARGETS = ['first_response', 'next_response', 'resolution'] as const;
 const MAX_MINUTES = 366 * 24 * 60;
 
 export class PolicyMatchDto {
-  @ApiPropertyOptional({ enum: TICKET_PRIORITIES, isArray: true }) @IsOptional() @IsArray() @ArrayMaxSize(10) @IsIn(TICKET_PRIORITIES, { each: true, message: `match.priorities must contain only ${TICKET_PRIORITIES.join(', ')}` }) priorities?: string[];
-  @ApiPropertyOptional({ enum: TICKET_CHANNELS, isArray: true }) @IsOptional() @IsArray() @ArrayMaxSize(10) @IsIn(TICKET_CHANNELS, { each: true, message: `match.channels must contain only ${TICKET_CHANNELS.join(', ')}` }) channels?: string[];
-  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(100) @IsUUID('all', { each: true, message: 'match.teamIds must contain only UUIDs' }) teamIds?: string[];
-  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @Length(1, 50, { each: true, message: 'match.tags must contain 1-50 character tags' }) tags?: string[];
+  @ApiPropertyOptional({ enum: TICKET_PRIORITIES, isArray: true }) @IsOptional() @IsArray() @ArrayMaxSize(10) @IsIn(TICKET_PRIORITIES, { each: true, message: `priorities must contain only ${TICKET_PRIORITIES.join(', ')}` }) priorities?: string[];
+  @ApiPropertyOptional({ enum: TICKET_CHANNELS, isArray: true }) @IsOptional() @IsArray() @ArrayMaxSize(10) @IsIn(TICKET_CHANNELS, { each: true, message: `channels must contain only ${TICKET_CHANNELS.join(', ')}` }) channels?: string[];
+  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(100) @IsUUID('all', { each: true, message: 'teamIds must contain only UUIDs' }) teamIds?: string[];
+  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @Length(1, 50, { each: true, message: 'tags must contain 1-50 character tags' }) tags?: string[];
 }
 
 export class PolicyTargetsDto {
@@ -29,7 +29,7 @@ export class EscalationDto {
 }
 
 export class CreateSlaPolicyDto {
-  @ApiProperty() @IsString() @Length(1, 200) name: string;
+  @ApiProperty() @IsString() @IsNotBlank() @Length(1, 200) name: string;
   @ApiPropertyOptional({ description: 'first match by ascending position wins; default: last' }) @IsOptional() @IsInt() @Min(0) @Max(1_000_000) position?: number;
   @ApiPropertyOptional({ type: PolicyMatchDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => PolicyMatchDto) match?: PolicyMatchDto;
   @ApiProperty({ type: PolicyTargetsDto }) @IsObject() @ValidateNested() @Type(() => PolicyTargetsDto) targets: PolicyTargetsDto;
@@ -39,7 +39,7 @@ export class CreateSlaPolicyDto {
 }
 
 export class UpdateSlaPolicyDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200) name?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotBlank() @Length(1, 200) name?: string;
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(1_000_000) position?: number;
   @ApiPropertyOptional({ type: PolicyMatchDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => PolicyMatchDto) match?: PolicyMatchDto;
   @ApiPropertyOptional({ type: PolicyTargetsDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => PolicyTargetsDto) targets?: PolicyTargetsDto;
@@ -55,7 +55,7 @@ export class WeeklyIntervalDto {
 }
 
 export class CreateBusinessHoursDto {
-  @ApiProperty() @IsString() @Length(1, 200) name: string;
+  @ApiProperty() @IsString() @IsNotBlank() @Length(1, 200) name: string;
   @ApiProperty({ example: 'Europe/Berlin' }) @IsString() @Length(1, 100) timezone: string;
   @ApiProperty({ type: [WeeklyIntervalDto] }) @IsArray() @ArrayMaxSize(100) @ValidateNested({ each: true }) @Type(() => WeeklyIntervalDto) weekly: WeeklyIntervalDto[];
   @ApiPropertyOptional({ type: [String], example: ['2026-12-25'] }) @IsOptional() @IsArray() @ArrayMaxSize(1000) @Matches(/^\d{4}-\d{2}-\d{2}$/, { each: true, message: 'holidays must contain dates YYYY-MM-DD' }) holidays?: string[];
