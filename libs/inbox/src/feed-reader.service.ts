@@ -27,8 +27,8 @@ const PAGE = 1000;
 /** A reconnect that missed more than this many log entries is told to resync instead. */
 export const REPLAY_LIMIT = 20000;
 /**
- * At most this long between two in-flight probes when no gap is known: catches lost wake hints,
- * events whose publisher died after commit, and ids whose transaction rolled back.
+ * After this long with nothing to do, one in-flight probe: catches lost wake hints, events whose
+ * publisher died after commit, and an id at the end of the log whose transaction rolled back.
  */
 const POLL_MS = 500;
 /** Own committed events held behind a gap; beyond this the log is read instead (it has them all). */
@@ -63,7 +63,6 @@ export class FeedReader implements BeforeApplicationShutdown {
   /** The highest id known to be committed (own events and other processes' hints). */
   private highest = 0n;
   private probeDue = true;
-  private lastProbe = 0;
   /** While a replay finishes against a busy stream, the fast path waits (see replay()). */
   private holding = false;
   private sink: FeedSink | null = null;
@@ -146,7 +145,8 @@ export class FeedReader implements BeforeApplicationShutdown {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      if (!this.dirty && !(await this.nap(Math.max(1, this.lastProbe + POLL_MS - Date.now())))) this.probeDue = true;
+      // Nothing for POLL_MS: probe once (a lost hint, a publisher that died after commit, a rollback at the end of the log).
+      if (!this.dirty && !(await this.nap(POLL_MS))) this.probeDue = true;
       if (this.stopped) break;
       this.dirty = false;
       try {
@@ -171,7 +171,7 @@ export class FeedReader implements BeforeApplicationShutdown {
       // Committed beyond the cursor (own events behind a gap, or a hint): read while ids run on.
       if (this.highest > this.cursor) await this.readContiguous(this.highest);
     }
-    if (this.cursor === null || this.highest > this.cursor || this.probeDue || Date.now() - this.lastProbe >= POLL_MS) await this.settle();
+    if (this.cursor === null || this.highest > this.cursor || this.probeDue) await this.settle();
     await this.serveCatchUps();
   }
 
@@ -225,7 +225,6 @@ export class FeedReader implements BeforeApplicationShutdown {
   private async settle(): Promise<void> {
     const conn = this.conn!;
     this.probeDue = false;
-    this.lastProbe = Date.now();
     const { allocated: target, writers: inFlight } = await this.repo.watermark(conn);
     if (this.cursor !== null && target < this.cursor) {
       // The log was truncated (tests): start again from its end.
@@ -244,6 +243,8 @@ export class FeedReader implements BeforeApplicationShutdown {
       // writers that publish nothing.
       await this.nap(pause);
       pause = Math.min(pause * 2, 50);
+      // Meanwhile, hinted events with no hole before them need not wait for this probe.
+      if (this.cursor !== null && this.highest > this.cursor) await this.readContiguous(this.highest);
       writers = await this.repo.stillWriting(writers, conn);
     }
     if (this.cursor === null) {
