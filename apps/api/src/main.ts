@@ -5,7 +5,7 @@ import { modeLine, resolveDatabaseUrl } from './database-url';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  exitIfShutdownHangs('keepdesk api');
+  exitIfShutdownHangs('keepdesk api', config.shutdownTimeoutMs);
   const databaseUrl = await resolveDatabaseUrl(config);
   const app = await createApiApp(config, databaseUrl);
   await app.listen({ port: config.port, host: process.env.HOST ?? '0.0.0.0' });

@@ -5,7 +5,7 @@ import { createWorkerApp } from './bootstrap';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  exitIfShutdownHangs('keepdesk worker');
+  exitIfShutdownHangs('keepdesk worker', config.shutdownTimeoutMs);
   await createWorkerApp(config, await resolveDatabaseUrl(config));
   process.stdout.write(`keepdesk worker ready (${modeLine(config)})\n`);
 }

@@ -27,6 +27,8 @@ describe('loadConfig', () => {
 
   it('names the variable that is malformed', () => {
     expect(() => loadConfig({ ...base, PORT: 'eighty' })).toThrow(new ConfigError('PORT must be a whole number, got "eighty"'));
+    expect(() => loadConfig({ ...base, SHUTDOWN_TIMEOUT_MS: '25s' })).toThrow(/^SHUTDOWN_TIMEOUT_MS must be a whole number/);
+    expect(loadConfig({ ...base, SHUTDOWN_TIMEOUT_MS: '5000' }).shutdownTimeoutMs).toBe(5000);
     expect(() => loadConfig({ ...base, DATABASE_URL: 'mysql://x' })).toThrow(new ConfigError('DATABASE_URL must start with postgres:// or postgresql://'));
     expect(() => loadConfig({ ...base, NODE_ENV: 'production', JWT_SECRET: '' })).toThrow(new ConfigError('JWT_SECRET is required when NODE_ENV=production'));
   });

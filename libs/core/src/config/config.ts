@@ -29,6 +29,8 @@ export interface AppConfig {
   bodyLimitBytes: number;
   /** Reconcile interval of the SLA scheduler, ms. */
   slaReconcileMs: number;
+  /** After SIGTERM/SIGINT, how long a graceful shutdown may take before the process exits anyway. */
+  shutdownTimeoutMs: number;
   /** Solved tickets close after this many days. */
   autoCloseDays: number;
   /**
@@ -132,6 +134,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: env.LOG_LEVEL?.trim() || (nodeEnv === 'test' ? 'warn' : 'info'),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     slaReconcileMs: int(env, 'SLA_RECONCILE_MS', 30000, 100, 3600000),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 25000, 100, 600000),
     autoCloseDays: int(env, 'AUTO_CLOSE_DAYS', 4, 0, 365),
     trustProxy: trustProxy(env),
   };

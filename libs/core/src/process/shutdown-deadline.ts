@@ -4,7 +4,7 @@
  * wait for it. After `ms` from the first SIGTERM/SIGINT the process exits with code 1, saying so.
  * The timer is unref'd, so a shutdown that completes is never held up by it.
  */
-export function exitIfShutdownHangs(name: string, ms = Number(process.env.SHUTDOWN_TIMEOUT_MS) || 25000): void {
+export function exitIfShutdownHangs(name: string, ms: number): void {
   let armed = false;
   const arm = (signal: NodeJS.Signals) => {
     if (armed) return;
