@@ -189,10 +189,6 @@ export class SurveySender implements OnApplicationShutdown {
     if (!settings.enabled) return settle('skipped', 'disabled');
     if (settings.channel === 'email' && !s.customer_email) return settle('skipped', 'no_email');
     if (s.send_attempts >= MAX_SEND_ATTEMPTS) return settle('failed', 'send_failed');
-    if (settings.suppressDays > 0) {
-      await this.repo.lockCustomer(tx.m, s.customer_id);
-      if (await this.repo.recentlySurveyed(tx.m, s.customer_id, s.id, settings.suppressDays)) return settle('suppressed', 'fatigue');
-    }
     const locale = resolveLocale(s.customer_locale, settings.defaultLocale);
     const email = settings.channel === 'email';
     const messageId = email ? this.messageId(s.id, false) : null;
@@ -208,7 +204,10 @@ export class SurveySender implements OnApplicationShutdown {
       expiresDays: settings.expiresDays,
       reminderAfterHours: settings.reminderAfterHours,
       lowScoreThreshold: settings.lowScoreThreshold,
+      suppressDays: settings.suppressDays,
     });
+    // Surveyed within suppressDays (checked under the customer's lock taken with the row).
+    if (!claimed) return settle('suppressed', 'fatigue');
     const { settings: _settings, db_now: _now, ...row } = s;
     void _settings;
     void _now;
@@ -218,7 +217,7 @@ export class SurveySender implements OnApplicationShutdown {
       channel: settings.channel,
       locale,
       agent_id: s.ticket_assignee_id,
-      expires_at: claimed!.expires_at,
+      expires_at: claimed.expires_at,
       reminder_after_hours: settings.reminderAfterHours,
     };
     if (!email) {

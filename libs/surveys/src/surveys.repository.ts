@@ -150,14 +150,20 @@ export class SurveysRepository {
 
   // ---- sending
 
-  /** The survey (row-locked), its ticket, customer, the effective settings and the database clock: one round trip. */
+  /**
+   * The survey (row-locked, NOWAIT), its ticket, customer, the effective settings and the database
+   * clock, and the customer's fatigue lock (advisory, so two surveys of one customer are never both
+   * in flight; the fatigue check is the next statement, claimSent, whose snapshot sees the other's
+   * commit): one round trip.
+   */
   async lockForSend(tx: Q, ticketId: string): Promise<(SurveyRow & { db_now: Date; settings: SurveySettings }) | undefined> {
-    const r = await one<SurveyRow & { db_now: Date; settings_row: SettingsRow | null }>(
+    const r = await one<SurveyRow & { db_now: Date; settings_row: SettingsRow | null; customer_locked?: string }>(
       tx,
       `SELECT s.*, t.status AS ticket_status, t.subject AS ticket_subject, t.number::text AS ticket_number,
               t.team_id AS ticket_team_id, t.assignee_id AS ticket_assignee_id, t.solved_at AS ticket_solved_at,
               t.status_changed_at AS ticket_status_changed_at, c.email AS customer_email, c.name AS customer_name,
               c.locale AS customer_locale, u.name AS agent_name, now() AS db_now,
+              pg_advisory_xact_lock(hashtextextended(s.customer_id::text, 5))::text AS customer_locked,
               (SELECT to_jsonb(ss) FROM survey_settings ss WHERE ss.scope IN (t.team_id::text, 'default') ORDER BY (ss.scope = 'default') LIMIT 1) AS settings_row
          FROM surveys s JOIN tickets t ON t.id = s.ticket_id JOIN customers c ON c.id = s.customer_id
          LEFT JOIN users u ON u.id = t.assignee_id
@@ -165,7 +171,8 @@ export class SurveysRepository {
       [ticketId],
     );
     if (!r) return undefined;
-    const { settings_row, ...rest } = r;
+    const { settings_row, customer_locked: _locked, ...rest } = r;
+    void _locked;
     return { ...rest, settings: toSettings(settings_row ?? undefined, r.ticket_team_id) };
   }
 
@@ -177,25 +184,10 @@ export class SurveysRepository {
     return affected(tx, `UPDATE surveys SET state = $2, state_reason = $3, claim_id = NULL, updated_at = now() WHERE id = $1`, [id, state, reason]);
   }
 
-  /** Serialises the fatigue check per customer: two surveys of one customer are never both in flight. */
-  async lockCustomer(tx: Q, customerId: string): Promise<void> {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1::text, 5))`, [customerId]);
-  }
-
-  async recentlySurveyed(tx: Q, customerId: string, exceptId: string, suppressDays: number): Promise<boolean> {
-    return !!(await one(
-      tx,
-      `SELECT 1 FROM surveys WHERE customer_id = $1 AND id <> $2
-          AND ((state = 'sent' AND sent_at > now() - make_interval(secs => $3))
-            OR (state = 'sending' AND claimed_at > now() - make_interval(secs => $3)))
-        LIMIT 1`,
-      [customerId, exceptId, suppressDays * 86400],
-    ));
-  }
-
   /**
    * Inside the send transaction, before the SMTP conversation: the survey as sent by this claim,
-   * crediting the current assignee. It takes effect with the COMMIT written next to end-of-data.
+   * crediting the current assignee — unless the customer was surveyed within suppressDays (no row
+   * returned: fatigue). It takes effect with the COMMIT written next to end-of-data.
    */
   claimSent(
     tx: Q,
@@ -212,6 +204,7 @@ export class SurveysRepository {
       expiresDays: number;
       reminderAfterHours: number;
       lowScoreThreshold: number | null;
+      suppressDays: number;
     },
   ) {
     return one<{ expires_at: Date; send_attempts: number }>(
@@ -221,8 +214,12 @@ export class SurveysRepository {
               agent_id = $5, team_id = $6, type = $7, channel = $8, locale = $9, expires_at = now() + make_interval(days => $10),
               reminder_after_hours = $11, low_score_threshold = $12, updated_at = now()
         WHERE id = $1
+          AND ($13::float8 <= 0 OR NOT EXISTS (
+                SELECT 1 FROM surveys o WHERE o.customer_id = surveys.customer_id AND o.id <> surveys.id
+                   AND ((o.state = 'sent' AND o.sent_at > now() - make_interval(secs => $13 * 86400))
+                     OR (o.state = 'sending' AND o.claimed_at > now() - make_interval(secs => $13 * 86400)))))
        RETURNING expires_at, send_attempts`,
-      [id, c.claimId, c.messageId, c.accepted, c.agentId, c.teamId, c.type, c.channel, c.locale, c.expiresDays, c.reminderAfterHours, c.lowScoreThreshold],
+      [id, c.claimId, c.messageId, c.accepted, c.agentId, c.teamId, c.type, c.channel, c.locale, c.expiresDays, c.reminderAfterHours, c.lowScoreThreshold, c.suppressDays],
     );
   }
 
