@@ -156,6 +156,16 @@ async function runScale(scale: number) {
         if (!agree) mismatches.push(line);
       }
     }
+    // Kaplan–Meier curves read ticket_retention itself (one aggregated pass over the cohort), not the rollup.
+    const km: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const s = process.hrtime.bigint();
+      const r = await request(`${api.url}/api/retention/time-to-repurchase?groupBy=csat&asOf=${encodeURIComponent(asOf)}`, 'GET', undefined, { Authorization: `Bearer ${token}` });
+      km.push(Number(process.hrtime.bigint() - s) / 1e6);
+      if (r.status !== 200) throw new Error(`time-to-repurchase ${r.status}`);
+    }
+    const k = summarize(km);
+    console.log(`time to repurchase (Kaplan–Meier) by csat: p50 ${k.p50.toFixed(0)} ms p99 ${k.p99.toFixed(0)} ms`);
     // What a migration on an existing install, or tickets bulk-loaded by SQL, costs the first report: every day dirty.
     await c.query(`INSERT INTO retention_dirty_days (day) SELECT DISTINCT (anchor_at AT TIME ZONE 'UTC')::date FROM ticket_retention`);
     const r0 = process.hrtime.bigint();

@@ -23,6 +23,19 @@ describe('kaplanMeier', () => {
     ]);
   });
 
+  it('takes counts: grouped observations give the same steps as one row per subject', () => {
+    const grouped = [
+      { time: 2, event: true, count: 2 },
+      { time: 4, event: true },
+      { time: 1, event: true, count: 1 },
+      { time: 2, event: false, count: 1 },
+      { time: 3, event: false },
+      { time: 5, event: false, count: 1 },
+    ];
+    expect(kaplanMeier(grouped, { greenwood: true })).toEqual(kaplanMeier(DATA, { greenwood: true }));
+    expect(() => kaplanMeier([{ time: 1, event: true, count: 1.5 }])).toThrow(RangeError);
+  });
+
   it('adds Greenwood variances when asked', () => {
     const steps = kaplanMeier(DATA, { greenwood: true });
     // S² Σ d/(n(n−d)): t=1 (6/7)²·1/42; t=2 (4/7)²·(1/42 + 2/24); t=4 (2/7)²·(1/42 + 1/12 + 1/2).

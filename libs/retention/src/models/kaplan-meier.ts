@@ -9,6 +9,8 @@ export interface SurvivalObservation {
   time: number;
   /** true = the event (repurchase) happened at `time`; false = still no event when last seen. */
   event: boolean;
+  /** How many subjects share this time and outcome (default 1): SQL hands over counts, not rows. */
+  count?: number;
 }
 
 export interface KaplanMeierStep {
@@ -36,12 +38,15 @@ export function kaplanMeier(
   observations: readonly SurvivalObservation[],
   options: KaplanMeierOptions = {},
 ): KaplanMeierStep[] {
+  let atRisk = 0;
   for (const o of observations) {
     if (!Number.isFinite(o.time) || o.time < 0) throw new RangeError(`time must be finite and >= 0, got ${o.time}`);
+    const n = o.count ?? 1;
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`count must be a whole number >= 0, got ${n}`);
+    atRisk += n;
   }
   const sorted = [...observations].sort((p, q) => p.time - q.time);
   const steps: KaplanMeierStep[] = [];
-  let atRisk = sorted.length;
   let survival = 1;
   // Σ d / (n (n − d)); becomes infinite once everyone at risk has the event, where S = 0 exactly.
   let greenwoodSum = 0;
@@ -51,8 +56,8 @@ export function kaplanMeier(
     let events = 0;
     let censored = 0;
     while (i < sorted.length && sorted[i].time === t) {
-      if (sorted[i].event) events++;
-      else censored++;
+      if (sorted[i].event) events += sorted[i].count ?? 1;
+      else censored += sorted[i].count ?? 1;
       i++;
     }
     if (events > 0) {

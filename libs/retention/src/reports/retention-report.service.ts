@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { one } from '@keepdesk/core';
 import { DataSource } from 'typeorm';
-import { kaplanMeier, medianTime, survivalAt, wilsonInterval } from '../models';
+import { kaplanMeier, medianTime, SurvivalObservation, survivalAt, wilsonInterval } from '../models';
 import { Cohort, GroupBy } from './group-keys';
 import { GroupCounts, RetentionReportRepository } from './retention-report.repository';
 import { RetentionRefreshService } from './retention-refresh.service';
@@ -139,20 +139,21 @@ export class RetentionReportService {
   async timeToRepurchase(groupBy: GroupBy, cohort: Omit<Cohort, 'window'>, maxDays: number) {
     await this.freshen(false);
     const counts = await this.repo.survivalCounts(this.ds.manager, groupBy, cohort);
-    const byKey = new Map<string | null, { time: number; event: boolean }[]>();
+    // One observation per (group, whole days, outcome) with its count: a million tickets stay a few hundred rows.
+    const byKey = new Map<string | null, SurvivalObservation[]>();
     for (const c of counts) {
       let obs = byKey.get(c.key);
       if (!obs) byKey.set(c.key, (obs = []));
-      const n = Number(c.n);
-      for (let i = 0; i < n; i++) obs.push({ time: Math.max(0, c.days), event: c.event });
+      obs.push({ time: Math.max(0, c.days), event: c.event, count: Number(c.n) });
     }
+    const sum = (obs: SurvivalObservation[], event: boolean | null) => obs.reduce((a, o) => a + (event === null || o.event === event ? (o.count ?? 1) : 0), 0);
     const groups = [...byKey].map(([key, obs]) => {
       const steps = kaplanMeier(obs);
       return {
         key,
-        tickets: obs.length,
-        repurchases: obs.filter((o) => o.event).length,
-        censored: obs.filter((o) => !o.event).length,
+        tickets: sum(obs, null),
+        repurchases: sum(obs, true),
+        censored: sum(obs, false),
         medianDays: medianTime(steps),
         repurchasedBy: Object.fromEntries([30, 60, 90].map((d) => [String(d), round(1 - survivalAt(steps, d))])),
         curve: steps
