@@ -29,4 +29,11 @@ describe('rollupPlan', () => {
     const p = rollupPlan({ window: 30, from: new Date('2026-06-01T05:00:00Z'), to: new Date('2026-06-01T07:00:00Z'), asOf });
     expect(p.fromDay! >= p.toDay).toBe(true);
   });
+
+  it('stays inside the years 0001-9999 at the edges of the calendar (Postgres refuses year 0 and 10000)', () => {
+    const early = rollupPlan({ window: 30, from: null, to: null, asOf: new Date('0001-01-01T00:00:00Z') });
+    expect(early).toMatchObject({ cutDay: '0001-01-01', cutAt: '0001-01-01T00:00:00.000Z', toDay: '0001-01-01' });
+    const late = rollupPlan({ window: 30, from: new Date('9999-12-31T23:59:59Z'), to: null, asOf: new Date('9999-12-31T23:59:59Z') });
+    expect(late).toMatchObject({ fromDay: '9999-12-31', fromAt: '9999-12-31T00:00:00.000Z', cutEndAt: '9999-12-02T00:00:00.000Z' });
+  });
 });

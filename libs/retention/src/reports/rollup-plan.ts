@@ -27,8 +27,15 @@ export interface RollupPlan {
   cutEndAt: string;
 }
 
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const at = (ms: number) => new Date(ms).toISOString();
+// Bounds are clamped to the years Postgres reads back from toISOString (0001-9999): a cohort at
+// the edge of the calendar (asOf 0001-01-01 minus the window, from 9999-12-31 rounded up) would
+// otherwise become "0000-…" or "+010000-…", which Postgres refuses. No ticket is anchored near
+// either edge, so the clamp changes no count.
+const FIRST_MS = Date.parse('0001-01-01T00:00:00Z');
+const LAST_MS = Date.parse('9999-12-31T00:00:00Z');
+const clamp = (ms: number) => Math.min(Math.max(ms, FIRST_MS), LAST_MS);
+const day = (ms: number) => new Date(clamp(ms)).toISOString().slice(0, 10);
+const at = (ms: number) => new Date(clamp(ms)).toISOString();
 
 export function rollupPlan(c: Cohort): RollupPlan {
   const floor = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
