@@ -1,11 +1,14 @@
 /**
  * npm run bench -- surveys [tickets=10000] [workers=1]
+ * The raw baseline runs twice: in this process, beside the sink, and in a child process of its
+ * own, as the worker is (measured: no slower, so where the sink runs is not what the gap is).
  * N tickets solved through the API (real API and worker processes from dist/, Postgres, Redis),
  * each owed a survey with no delay: prints the time until the SMTP sink (smtp-server, in this
  * process) has accepted all N mails and the mails/s, and beside it raw nodemailer (pooled, as
  * many connections as the workers use together) sending N mails of the same size to the same
  * sink, in the same run, and the ratio. Also checks every ticket got exactly one mail.
  */
+import { spawn } from 'node:child_process';
 import { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
 import { Pool } from 'pg';
@@ -67,6 +70,32 @@ async function waitUntil(cond: () => boolean | Promise<boolean>, limitMs: number
   return false;
 }
 
+/** N mails through pooled nodemailer to 127.0.0.1:port; resolves with the time taken. */
+async function rawSend(port: number, n: number, connections: number, tag: string): Promise<number> {
+  const html = '<p>' + 'x'.repeat(2600) + '</p>';
+  const text = 'y'.repeat(900);
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: connections, maxMessages: Infinity });
+  const r0 = Date.now();
+  await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      transport.sendMail({ from: 'support@keepdesk.localhost', to: `${tag}-${i}@example.com`, subject: `How did we do? Re: Order ${i}`, text, html, headers: { 'X-Bench': `${tag}-${i}` } }),
+    ),
+  );
+  const ms = Date.now() - r0;
+  transport.close();
+  return ms;
+}
+
+/** The same, from a child process (this file with --raw-child), as the worker sends from its own. */
+function rawSendInChild(port: number, n: number, connections: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [__filename, '--raw-child', String(port), String(n), String(connections)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(Number(/raw-ms (\d+)/.exec(out)?.[1])) : reject(new Error(`raw child exited ${code}`))));
+  });
+}
+
 async function main() {
   const sink = await startSink();
   const db = await scratchDatabase('surveys');
@@ -115,37 +144,30 @@ async function main() {
     const twice = [...sink.perTicket.values()].filter((n) => n > 1).length;
     const ours = { accepted: sink.accepted(), ms: allMs, distinct: sink.perTicket.size, twice };
 
-    // Raw nodemailer, same sink, same message size, same number of connections.
-    const sample = (await pool.query(`SELECT id FROM tickets LIMIT 1`)).rows[0].id;
-    void sample;
-    const html = '<p>' + 'x'.repeat(2600) + '</p>';
-    const text = 'y'.repeat(900);
+    // Raw nodemailer, same sink, same message size, same number of connections: in this process
+    // (beside the sink), then from a child process of its own (as the worker).
     sink.reset();
-    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true, pool: true, maxConnections: WORKERS * CONNECTIONS_PER_WORKER, maxMessages: Infinity });
-    const r0 = Date.now();
-    // (the raw run is timed from the first call to the last acceptance, like the steady rate above)
-    await Promise.all(
-      Array.from({ length: N }, (_, i) =>
-        transport.sendMail({ from: 'support@keepdesk.localhost', to: `raw-${i}@example.com`, subject: `How did we do? Re: Order ${i}`, text, html, headers: { 'X-Bench': `raw-${i}` } }),
-      ),
-    );
-    const rawMs = Date.now() - r0;
-    transport.close();
+    const rawMs = await rawSend(sink.port, N, WORKERS * CONNECTIONS_PER_WORKER, 'raw');
+    sink.reset();
+    const rawChildMs = await rawSendInChild(sink.port, N, WORKERS * CONNECTIONS_PER_WORKER);
+    const rawChildOk = sink.accepted() === N;
 
     const oursRate = steadyRate;
     const rawRate = (N / rawMs) * 1000;
+    const rawChildRate = (N / rawChildMs) * 1000;
     console.log(`\nsurveys: ${N} tickets solved via PATCH /api/tickets/:id (32 clients), survey delay 0, ${WORKERS} worker process(es), SMTP sink in the bench process (2-core machine)\n`);
     console.log('| what | mails | time | mails/s |');
     console.log('|---|---|---|---|');
     console.log(`| Keepdesk: first mail → sink accepted all${done ? '' : ' (TIME LIMIT HIT)'} | ${ours.accepted} | ${((lastAt - firstAt) / 1000).toFixed(1)} s | ${oursRate.toFixed(0)} |`);
     console.log(`| Keepdesk: workers started → sink accepted all (incl. ${WORKERS} worker boot(s)) | ${ours.accepted} | ${(ours.ms / 1000).toFixed(1)} s | ${((ours.accepted / ours.ms) * 1000).toFixed(0)} |`);
-    console.log(`| raw nodemailer, pooled (${WORKERS * CONNECTIONS_PER_WORKER} connections), same sink | ${N} | ${(rawMs / 1000).toFixed(1)} s | ${rawRate.toFixed(0)} |`);
-    console.log(`\nratio Keepdesk/raw: ${(oursRate / rawRate).toFixed(2)}`);
+    console.log(`| raw nodemailer, pooled (${WORKERS * CONNECTIONS_PER_WORKER} connections), same sink, in the sink's process | ${N} | ${(rawMs / 1000).toFixed(1)} s | ${rawRate.toFixed(0)} |`);
+    console.log(`| raw nodemailer, pooled (${WORKERS * CONNECTIONS_PER_WORKER} connections), same sink, in a process of its own${rawChildOk ? '' : ' (NOT ALL ACCEPTED)'} | ${N} | ${(rawChildMs / 1000).toFixed(1)} s | ${rawChildRate.toFixed(0)} |`);
+    console.log(`\nratio Keepdesk/raw: ${(oursRate / rawRate).toFixed(2)} (raw beside the sink), ${(oursRate / rawChildRate).toFixed(2)} (raw in its own process)`);
     console.log(`surveys owed (scheduled) before the workers started: ${owed}`);
     console.log(`solving ${N} tickets took ${(solvedMs / 1000).toFixed(1)} s (${((N / solvedMs) * 1000).toFixed(0)} solves/s, ${solveErrors} errors)`);
     console.log(`exactly once: ${ours.distinct} tickets got a mail, ${ours.twice} got more than one`);
     console.log(`peak RSS: api ${api.peakRssMb()} MB, workers ${workers.map((w) => w.peakRssMb()).join(' / ')} MB`);
-    if (!done || ours.twice || ours.distinct !== N) process.exitCode = 1;
+    if (!done || ours.twice || ours.distinct !== N || !rawChildOk) process.exitCode = 1;
   } finally {
     await pool.end();
     for (const w of workers) await w.kill();
@@ -155,7 +177,17 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (process.argv[2] === '--raw-child') {
+  rawSend(Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5]), 'rawchild').then(
+    (ms) => console.log(`raw-ms ${ms}`),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+} else {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
