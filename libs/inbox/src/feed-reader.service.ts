@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
 import { InboxRepository, LogEvent } from './inbox.repository';
 import { InboxUser, roomsForEvent, userGets } from './rooms';
-import { WakeBus } from './wake-bus';
+import { Hint, WakeBus } from './wake-bus';
 
 /** Where the reader delivers: the gateway's namespace (this instance's sockets only). */
 export interface FeedSink {
@@ -44,8 +44,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * The cursor is the last id delivered; every id up to it is final. Three ways forward:
  * - fast path: an event this process committed (offer(), called after commit) whose id is
  *   cursor + 1 goes out at once, with no query;
- * - hints: another process committed up to id H (wake bus); (cursor, H] is read and delivered
- *   while the ids run on without a hole: no probe;
+ * - hints: another process committed up to id H (wake bus), usually with the events themselves,
+ *   which then go out like the fast path's; otherwise (cursor, H] is read and delivered while the
+ *   ids run on without a hole: no probe;
  * - a hole (an id allocated by a transaction that has not ended, or never will commit), or the
  *   poll: the in-flight probe (sequence + pg_locks), a wait for exactly those writers, then a read.
  *
@@ -86,7 +87,7 @@ export class FeedReader implements BeforeApplicationShutdown {
   start(sink: FeedSink): void {
     if (this.sink) return;
     this.sink = sink;
-    this.bus.onWake((upTo) => this.hint(upTo));
+    this.bus.onWake((h) => this.hint(h));
     this.loopDone = this.loop();
   }
 
@@ -95,20 +96,28 @@ export class FeedReader implements BeforeApplicationShutdown {
    * they continue the stream; otherwise kept until the gap before them is settled.
    */
   offer(events: LogEvent[]): void {
+    this.accept(events);
+    if (this.cursor === null || this.highest > this.cursor) this.wake();
+  }
+
+  /**
+   * Another process committed events up to `upTo` (undefined: it did not say; look), and may have
+   * sent them along: committed events, as good as offer()'s.
+   */
+  hint({ upTo, events }: Hint): void {
+    if (upTo === undefined) this.probeDue = true;
+    else if (upTo > this.highest) this.highest = upTo;
+    if (events?.length) this.accept(events);
+    if (upTo === undefined || this.cursor === null || this.highest > this.cursor) this.wake();
+  }
+
+  private accept(events: LogEvent[]): void {
     for (const e of events) {
       const id = BigInt(e.id);
       if ((this.cursor === null || id > this.cursor) && this.known.size < KNOWN_MAX) this.known.set(id, e);
       if (id > this.highest) this.highest = id;
     }
     this.drain();
-    if (this.cursor === null || this.highest > this.cursor) this.wake();
-  }
-
-  /** Another process committed events up to `upTo` (undefined: it did not say; look). */
-  hint(upTo?: bigint): void {
-    if (upTo === undefined) this.probeDue = true;
-    else if (upTo > this.highest) this.highest = upTo;
-    if (upTo === undefined || this.cursor === null || upTo > this.cursor) this.wake();
   }
 
   wake(): void {

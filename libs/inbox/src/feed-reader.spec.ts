@@ -1,7 +1,7 @@
 import { CatchUp, FeedReader } from './feed-reader.service';
 import type { InboxRepository, LogEvent } from './inbox.repository';
 import type { InboxUser } from './rooms';
-import { WakeBus } from './wake-bus';
+import { Hint, WakeBus } from './wake-bus';
 
 /**
  * The event log as the reader sees it: a sequence that hands out ids at insert, transactions that
@@ -57,9 +57,9 @@ class FakeLog {
 }
 
 class FakeBus extends WakeBus {
-  listener: ((upTo?: bigint) => void) | null = null;
+  listener: ((hint: Hint) => void) | null = null;
   async signal(): Promise<void> {}
-  onWake(fn: (upTo?: bigint) => void): void {
+  onWake(fn: (hint: Hint) => void): void {
     this.listener = fn;
   }
   async close(): Promise<void> {}
@@ -116,7 +116,7 @@ describe('FeedReader', () => {
     const middle = log.insert('middle');
     const second = log.insert('second');
     reader.offer(log.end('second', 'committed'));
-    bus.listener!(BigInt(second.id)); // its own hint, echoed back
+    bus.listener!({ upTo: BigInt(second.id) }); // its own hint, echoed back
     await sleep(60);
     expect(sent).toEqual([]);
     log.end('middle', 'rolled back');
@@ -135,10 +135,27 @@ describe('FeedReader', () => {
     const probes = log.calls.watermark;
     const e = log.insert('elsewhere');
     log.end('elsewhere', 'committed');
-    bus.listener!(BigInt(e.id));
+    bus.listener!({ upTo: BigInt(e.id) });
     await until(() => sent.length === 1, 'the hinted event');
     expect(sent).toEqual([e.id]);
     expect(log.calls.watermark).toBe(probes);
+  });
+
+  it('a hint that carries its events: sent at once, no query; behind a hole, held like the fast path', async () => {
+    await sleep(20);
+    const before = { ...log.calls };
+    const a = log.insert('a');
+    log.end('a', 'committed');
+    bus.listener!({ upTo: BigInt(a.id), events: [a] });
+    expect(sent).toEqual([a.id]);
+    expect(log.calls).toEqual(before);
+    const open = log.insert('open');
+    const c = log.insert('c');
+    bus.listener!({ upTo: BigInt(c.id), events: log.end('c', 'committed') });
+    await sleep(60);
+    expect(sent).toEqual([a.id]);
+    reader.offer(log.end('open', 'committed'));
+    expect(sent).toEqual([a.id, open.id, c.id]);
   });
 
   it('an event nobody announced (its publisher died after commit) is found by the poll', async () => {
@@ -154,7 +171,7 @@ describe('FeedReader', () => {
       log.end(`m${i}`, 'committed');
       return e.id;
     });
-    bus.listener!(BigInt(missed[missed.length - 1]));
+    bus.listener!({ upTo: BigInt(missed[missed.length - 1]) });
     await until(() => sent.length === 30, 'the missed events');
     log.readDelay = 3; // every read takes a while: the stream moves under the replay
     const got: string[] = [];

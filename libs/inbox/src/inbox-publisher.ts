@@ -34,7 +34,7 @@ export class InboxPublisher implements EventPublisher, OnModuleInit, BeforeAppli
     this.reader?.offer(events);
     const upTo = events.reduce((m, e) => (BigInt(e.id) > m ? BigInt(e.id) : m), 0n);
     // A lost hint only delays other instances until their next poll; never fail the caller's request.
-    await this.bus.signal(upTo).catch((e: Error) => this.logger.warn(`wake signal failed: ${e.message}`));
+    await this.bus.signal(upTo, events).catch((e: Error) => this.logger.warn(`wake signal failed: ${e.message}`));
   }
 
   /** Before the pool closes (the embedded-mode LISTEN connection is one of its clients). */

@@ -2,24 +2,63 @@ import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import type { Client, Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
+import type { LogEvent } from './inbox.repository';
+
+/** What a hint says: the highest id the sender committed, and (when small enough) those events. */
+export interface Hint {
+  /** Undefined when a hint carries no id (a sender of an older version): look. */
+  upTo?: bigint;
+  /** The committed events themselves, so a reader can send them without reading the log. */
+  events?: LogEvent[];
+}
 
 /**
  * A hint, carried between processes, that the event log has grown: the committing process (API
- * or worker) sends it after commit with the highest id it committed, every API instance wakes its
- * feed reader. Only a hint: a lost one costs latency (the reader also polls), never an event.
+ * or worker) sends it after commit, every API instance wakes its feed reader. Only a hint: a lost
+ * one costs latency (the reader also polls), never an event.
  */
 export abstract class WakeBus {
-  abstract signal(upTo: bigint): Promise<void>;
-  /** `upTo` is undefined when a hint carries no id (a sender of an older version). */
-  abstract onWake(fn: (upTo?: bigint) => void): void;
+  abstract signal(upTo: bigint, events?: LogEvent[]): Promise<void>;
+  abstract onWake(fn: (hint: Hint) => void): void;
   abstract close(): Promise<void>;
 }
 
-const parseHint = (payload: string | undefined) => (payload && /^\d{1,19}$/.test(payload) ? BigInt(payload) : undefined);
+/** `123`, or `{"upTo":"123","events":[…]}` when the events fit in `max` bytes. */
+export function encodeHint(upTo: bigint, events: LogEvent[] | undefined, max: number): string {
+  if (events?.length) {
+    const full = JSON.stringify({ upTo: upTo.toString(), events });
+    if (Buffer.byteLength(full) <= max) return full;
+  }
+  return upTo.toString();
+}
+
+const ID = /^\d{1,19}$/;
+const isEvent = (e: unknown): e is LogEvent => {
+  const x = e as LogEvent | null;
+  return !!x && typeof x === 'object' && typeof x.id === 'string' && ID.test(x.id) && typeof x.type === 'string' && typeof x.at === 'string' && !!x.data && typeof x.data === 'object';
+};
+
+export function decodeHint(payload: string | undefined): Hint {
+  if (!payload) return {};
+  if (ID.test(payload)) return { upTo: BigInt(payload) };
+  try {
+    const m = JSON.parse(payload) as { upTo?: unknown; events?: unknown };
+    if (typeof m.upTo !== 'string' || !ID.test(m.upTo)) return {};
+    const events = Array.isArray(m.events) && m.events.every(isEvent) ? m.events : undefined;
+    return { upTo: BigInt(m.upTo), events };
+  } catch {
+    return {};
+  }
+}
+
+/** Redis pub/sub messages may be large; a burst (auto-close of 500 tickets) goes as an id only. */
+const REDIS_HINT_MAX = 64 * 1024;
+/** NOTIFY payloads must stay under 8000 bytes. */
+const PG_HINT_MAX = 7000;
 
 export class RedisWakeBus extends WakeBus {
   private sub: Redis | null = null;
-  private readonly listeners: ((upTo?: bigint) => void)[] = [];
+  private readonly listeners: ((hint: Hint) => void)[] = [];
 
   constructor(
     private readonly redis: Redis,
@@ -28,17 +67,17 @@ export class RedisWakeBus extends WakeBus {
     super();
   }
 
-  async signal(upTo: bigint): Promise<void> {
-    await this.redis.publish(this.channel, upTo.toString());
+  async signal(upTo: bigint, events?: LogEvent[]): Promise<void> {
+    await this.redis.publish(this.channel, encodeHint(upTo, events, REDIS_HINT_MAX));
   }
 
-  onWake(fn: (upTo?: bigint) => void): void {
+  onWake(fn: (hint: Hint) => void): void {
     this.listeners.push(fn);
     if (!this.sub) {
       this.sub = this.redis.duplicate({ connectionName: 'keepdesk-inbox-wake' });
       this.sub.on('message', (_channel: string, payload: string) => {
-        const upTo = parseHint(payload);
-        this.listeners.forEach((l) => l(upTo));
+        const hint = decodeHint(payload);
+        this.listeners.forEach((l) => l(hint));
       });
       void this.sub.subscribe(this.channel);
     }
@@ -54,7 +93,7 @@ export class RedisWakeBus extends WakeBus {
 export class PgWakeBus extends WakeBus {
   private readonly logger = new Logger(PgWakeBus.name);
   private client: PoolClient | Client | null = null;
-  private readonly listeners: ((upTo?: bigint) => void)[] = [];
+  private readonly listeners: ((hint: Hint) => void)[] = [];
 
   constructor(
     private readonly db: DataSource,
@@ -63,11 +102,11 @@ export class PgWakeBus extends WakeBus {
     super();
   }
 
-  async signal(upTo: bigint): Promise<void> {
-    await this.db.query(`SELECT pg_notify($1, $2)`, [this.channel, upTo.toString()]);
+  async signal(upTo: bigint, events?: LogEvent[]): Promise<void> {
+    await this.db.query(`SELECT pg_notify($1, $2)`, [this.channel, encodeHint(upTo, events, PG_HINT_MAX)]);
   }
 
-  onWake(fn: (upTo?: bigint) => void): void {
+  onWake(fn: (hint: Hint) => void): void {
     this.listeners.push(fn);
     if (this.client) return;
     // The pool TypeORM's postgres driver keeps; LISTEN needs one connection of its own.
@@ -77,8 +116,8 @@ export class PgWakeBus extends WakeBus {
       .then(async (c) => {
         this.client = c;
         c.on('notification', (n) => {
-          const upTo = parseHint(n.payload);
-          this.listeners.forEach((l) => l(upTo));
+          const hint = decodeHint(n.payload);
+          this.listeners.forEach((l) => l(hint));
         });
         await c.query(`LISTEN ${this.channel}`);
       })
@@ -97,11 +136,11 @@ export class PgWakeBus extends WakeBus {
 
 /** Same process: nothing to carry (tests, single-process tools). */
 export class LocalWakeBus extends WakeBus {
-  private readonly listeners: ((upTo?: bigint) => void)[] = [];
-  async signal(upTo: bigint): Promise<void> {
-    this.listeners.forEach((l) => l(upTo));
+  private readonly listeners: ((hint: Hint) => void)[] = [];
+  async signal(upTo: bigint, events?: LogEvent[]): Promise<void> {
+    this.listeners.forEach((l) => l({ upTo, events }));
   }
-  onWake(fn: (upTo?: bigint) => void): void {
+  onWake(fn: (hint: Hint) => void): void {
     this.listeners.push(fn);
   }
   async close(): Promise<void> {}
