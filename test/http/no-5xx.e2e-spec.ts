@@ -1,11 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
+import { Pool } from 'pg';
 import { signOrderWebhook } from '@keepdesk/retention';
 import { ADMIN, adminToken, bearer, closeDb, newAgent, newApiKey, newTeam, newTicket, startApi, TestApi, uid } from '@keepdesk/testing';
 import { createMigratedDatabase, dropDatabase } from '../../migrations/scratch-database';
 import { deleteRedisPrefix } from '../support/global-teardown';
 import { seededRandom } from '../support/random';
+import { deriveTokenKey, signSurveyToken } from '../../libs/surveys/src/survey-token';
 
 /**
  * SPEC: "No input, however malformed, gives a 5xx", and every 4xx is `{statusCode, error, message}`
@@ -180,12 +182,20 @@ describe('no input gives a 5xx, every 4xx names the problem (OpenAPI-driven)', (
   const database = `keepdesk_fuzz_${Date.now()}_${randomBytes(3).toString('hex')}`;
   const redisPrefix = `${process.env.REDIS_PREFIX}-fuzz`;
   const previousWebhookSecret = process.env.ORDERS_WEBHOOK_SECRET;
+  let databaseUrl = '';
+  /**
+   * Links of sent surveys, unanswered (hostile answers leave them so) and answered (for comments);
+   * several of each, as one link takes 10 answers a minute.
+   */
+  const surveyTokens: { open: string[]; answered: string[] } = { open: [], answered: [] };
 
   beforeAll(async () => {
     // The webhook guard reads the secret per request from the environment; restored in afterAll.
     process.env.ORDERS_WEBHOOK_SECRET = WEBHOOK_SECRET;
     const url = await createMigratedDatabase(database);
-    api = await startApi({ DATABASE_URL: url, REDIS_PREFIX: redisPrefix, ORDERS_WEBHOOK_SECRET: WEBHOOK_SECRET });
+    databaseUrl = url;
+    // TRUST_PROXY: survey probes come from many (forwarded) addresses, under the per-address limit.
+    api = await startApi({ DATABASE_URL: url, REDIS_PREFIX: redisPrefix, ORDERS_WEBHOOK_SECRET: WEBHOOK_SECRET, TRUST_PROXY: '127.0.0.1' });
     const admin = await adminToken(api);
     const team = await newTeam(api, admin);
     const agent = await newAgent(api, admin, { teamIds: [team.id] });
@@ -213,6 +223,22 @@ describe('no input gives a 5xx, every 4xx names the problem (OpenAPI-driven)', (
       liveWebhookId: hook.body.id,
       apiKeyId: keyList[keyList.length - 1].id, // the spare: listed by creation
     });
+    // Sent surveys, written straight into this suite's database (sending them takes the worker and a
+    // mail round trip), and their links signed as the mailer signs them.
+    const pool = new Pool({ connectionString: databaseUrl, max: 1 });
+    try {
+      for (const which of [...Array(12).fill('open'), ...Array(6).fill('answered')] as ('open' | 'answered')[]) {
+        const t = await newTicket(api, key);
+        const row = await pool.query(
+          `INSERT INTO surveys (ticket_id, customer_id, type, channel, state, scheduled_at, sent_at, expires_at, score, answered_at)
+           VALUES ($1, $2, 'csat', 'email', 'sent', now(), now(), now() + interval '14 days', $3, $4) RETURNING id, expires_at`,
+          [t.id, t.customerId, which === 'answered' ? 4 : null, which === 'answered' ? new Date() : null],
+        );
+        surveyTokens[which].push(signSurveyToken(deriveTokenKey(process.env.JWT_SECRET!), { surveyId: row.rows[0].id, ticketId: t.id, expiresAt: row.rows[0].expires_at }));
+      }
+    } finally {
+      await pool.end();
+    }
     const secret = process.env.JWT_SECRET!;
     Object.assign(tokens, {
       admin: bearer(admin),
@@ -517,6 +543,21 @@ describe('no input gives a 5xx, every 4xx names the problem (OpenAPI-driven)', (
     for (const [what, v] of QUERY_VALUES) out.push(page(`GET score ${what}`, { query: `score=${v}` }));
     for (const [what, v] of HOSTILE_VALUES.slice(0, 20)) out.push(page(`POST score ${what}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ score: v, comment: v }) }));
     out.push(page('POST form', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'score=5&comment=a%00b' }));
+    // Real links: hostile answers to an unanswered survey (none of the values is a valid CSAT score,
+    // so it stays unanswered) and hostile comments to an answered one.
+    let turn = 0;
+    const open = () => `/s/${surveyTokens.open[turn++ % surveyTokens.open.length]}`;
+    const answered = () => `/s/${surveyTokens.answered[turn++ % surveyTokens.answered.length]}`;
+    for (const [what, v] of QUERY_VALUES) out.push(page(`GET real link, score ${what}`, { path: open(), query: `score=${v}` }));
+    for (const [what, v] of HOSTILE_VALUES) {
+      out.push(page(`POST real link, score ${what}`, { method: 'POST', path: open(), headers: { 'Content-Type': 'application/json' }, body: json({ score: v, comment: 'fine' }) }));
+      out.push(page(`POST real link, comment ${what}`, { method: 'POST', path: open(), headers: { 'Content-Type': 'application/json' }, body: json({ score: 9, comment: v }) }));
+      out.push(page(`POST answered link, comment ${what}`, { method: 'POST', path: answered(), headers: { 'Content-Type': 'application/json' }, body: json({ comment: v }) }));
+    }
+    for (const [what, v] of QUERY_VALUES) {
+      out.push(page(`POST real link form, score ${what}`, { method: 'POST', path: open(), headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `score=${v}&comment=${v}` }));
+    }
+    out.push(page('POST real link, unknown fields', { method: 'POST', path: open(), headers: { 'Content-Type': 'application/json' }, body: json({ score: 0, extra: { a: 1 } }) }));
     out.push(page('POST csv', { method: 'POST', headers: { 'Content-Type': 'text/csv' }, body: 'a,b' }));
     return out;
   }
@@ -559,8 +600,10 @@ describe('no input gives a 5xx, every 4xx names the problem (OpenAPI-driven)', (
     return out;
   }
 
+  let sent = 0;
   async function send(p: Probe): Promise<Outcome> {
-    const headers: Record<string, string> = { ...(tokens[p.auth] ?? {}), ...(p.headers ?? {}) };
+    const n = sent++;
+    const headers: Record<string, string> = { 'X-Forwarded-For': `10.77.${(n >> 8) & 255}.${n & 255}`, ...(tokens[p.auth] ?? {}), ...(p.headers ?? {}) };
     if (p.path === '/api/webhooks/orders' && p.body !== undefined && !p.unsigned) {
       const ts = String(Math.floor(Date.now() / 1000));
       headers['X-Keepdesk-Timestamp'] = ts;

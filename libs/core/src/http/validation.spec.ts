@@ -59,6 +59,7 @@ describe('the validation pipe', () => {
     expect(await refusal('a\u0000', 'param', 'token')).toMatchObject({ message: 'token must not contain NUL characters' });
     expect(await refusal(['\u0000'], 'body')).toMatchObject({ message: 'body[0] must not contain NUL characters' });
     expect(await refusal({ q: 'a\u0000' }, 'query')).toMatchObject({ message: 'q must not contain NUL characters' });
+    expect(await refusal('5\u0000', 'query', 'score')).toMatchObject({ message: 'score must not contain NUL characters' });
   });
 });
 

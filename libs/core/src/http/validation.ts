@@ -87,7 +87,8 @@ class KeepdeskValidationPipe extends ValidationPipe {
       throw new UnsupportedMediaTypeException();
     }
     if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
-      const problem = findInputProblem(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
+      // A single named parameter (@Param('id'), @Query('score')) is named by itself.
+      const problem = findInputProblem(value, metadata.type !== 'body' ? (metadata.data ?? '') : '');
       if (problem) {
         // A top-level array's elements read as body[0], not [0].
         const field = !problem.field || problem.field.startsWith('[') ? `${metadata.type}${problem.field}` : problem.field;
