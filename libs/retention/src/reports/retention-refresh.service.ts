@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import { TicketRetentionRepository } from '../linking/ticket-retention.repository';
 import { RetentionRollupRepository } from './retention-rollup.repository';
 
+/** SQLSTATE deadlock_detected. */
+const DEADLOCK = '40P01';
 /** Customers relinked per statement when draining the link queue. */
 const LINK_CHUNK = 20000;
 
@@ -32,11 +34,23 @@ export class RetentionRefreshService {
     if (rollup && (owed.links || owed.days)) await this.rebuildRollup();
   }
 
-  /** Relinks every queued customer, a chunk per transaction. Returns customers relinked. */
+  /**
+   * Relinks every queued customer, a chunk per transaction. Returns customers relinked. A chunk's
+   * UPDATE locks many tickets at once, so it can deadlock with a ticket transaction touching two of
+   * them; Postgres then cancels one side, and if it is the chunk, it is simply run again (its queue
+   * rows were rolled back with it).
+   */
   async drainLinks(): Promise<number> {
     let total = 0;
-    for (;;) {
-      const n = await this.ds.transaction((tx) => this.links.drainLinks(tx, LINK_CHUNK));
+    for (let deadlocks = 0; ; ) {
+      let n: number;
+      try {
+        n = await this.ds.transaction((tx) => this.links.drainLinks(tx, LINK_CHUNK));
+      } catch (e) {
+        if ((e as { code?: string }).code !== DEADLOCK || ++deadlocks > 3) throw e;
+        this.logger.warn(`relinking chunk deadlocked with a ticket transaction; retrying (${deadlocks})`);
+        continue;
+      }
       total += n;
       if (n < LINK_CHUNK) return total;
     }
