@@ -73,6 +73,19 @@ describe('input validation and the error body', () => {
     expect(c.body.message).toContain('cursor');
   });
 
+  it('unknown query parameters are refused naming them, also on routes that take no query', async () => {
+    const listed = await api.http().get('/api/tickets?color=red').set(bearer(admin));
+    expect(listed.status).toBe(400);
+    expect(listed.body.message).toContain('color');
+    const none = await api.http().get('/api/agents?color=red').set(bearer(admin));
+    expect(none.status).toBe(400);
+    expect(none.body).toMatchObject({ statusCode: 400, message: 'color is not a query parameter of this route (it takes none)' });
+    expect(none.body.errors).toEqual([{ field: 'color', messages: ['color is not a query parameter of this route (it takes none)'] }]);
+    expect((await api.http().get('/api/agents').set(bearer(admin))).status).toBe(200);
+    // Public pages keep working with whatever a mail client appends to a link.
+    expect((await api.http().get('/health/live?utm_source=x')).status).toBe(200);
+  });
+
   it('illegal transitions are 409s naming both statuses, and change nothing', async () => {
     const t = (await post(good())).body;
     await api.http().patch(`/api/tickets/${t.id}`).set(bearer(admin)).send({ status: 'solved' });

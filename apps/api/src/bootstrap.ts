@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { AppConfig, createValidationPipe, HttpExceptionFilter } from '@keepdesk/core';
+import { AppConfig, createValidationPipe, HttpExceptionFilter, NoUnknownQueryInterceptor } from '@keepdesk/core';
 import { ApiModule } from './api.module';
 
 /**
@@ -18,6 +18,7 @@ export async function createApiApp(config: AppConfig, databaseUrl: string): Prom
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
+  app.useGlobalInterceptors(new NoUnknownQueryInterceptor());
   app.enableShutdownHooks();
   const doc = SwaggerModule.createDocument(
     app,

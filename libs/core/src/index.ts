@@ -18,3 +18,4 @@ export * from './database/sql';
 export * from './presence/online-agents';
 export * from './database/group-commit';
 export * from './process/shutdown-deadline';
+export * from './http/no-unknown-query.interceptor';
