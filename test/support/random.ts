@@ -1,11 +1,2 @@
-/** mulberry32: a tiny seeded PRNG, so a test that draws random inputs replays the same draws. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** One seeded PRNG for tests and benches (mulberry32, in bench/support: the build compiles bench, not test). */
+export { seededRandom } from '../../bench/support';
