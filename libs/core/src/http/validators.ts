@@ -1,30 +1,25 @@
 import { applyDecorators } from '@nestjs/common';
 import { ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
+import { DateTime } from 'luxon';
 
-// Date, or date and time (T or a space), seconds and fraction optional, Z or a ±hh[:mm] offset optional.
-const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))?)?$/;
+// The shapes JavaScript, Postgres and luxon all read alike: a date, or date and time (T or a space; hours 00–23),
+// seconds and fraction optional, Z or a ±hh[:mm] offset optional. (ISO week and ordinal dates, bare
+// years and the like are ISO 8601 too, but Postgres would read them differently or not at all.)
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(?:[T ](?:[01]\d|2[0-3]):\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+const inStorableYears = (dt: DateTime) => dt.year >= 1 && dt.year <= 9999;
 
 /**
  * An ISO 8601 date or date-time that names a real moment Postgres can store: calendar dates only
- * (no February 30), hours 00–23, offsets up to ±18:00, and the year 0001–9999 both as written and
- * in UTC (JavaScript would turn year 0 or 10000 into text Postgres refuses). A bare date is
- * midnight UTC; a date-time without an offset is checked as if it were UTC. Null when it is none of that.
+ * (no February 30; luxon checks the calendar), offsets up to ±18:00, and the year 0001–9999 both as
+ * written and in UTC (JavaScript would turn year 0 or 10000 into text Postgres refuses). A bare date
+ * is midnight UTC; a date-time without an offset is read as UTC. Null when it is none of that.
  */
 export function parseInstant(text: string): Date | null {
-  const m = ISO_INSTANT.exec(text);
-  if (!m) return null;
-  const [, y, mo, d, h = '0', mi = '0', s = '0', zone, oh = '0', om = '0'] = m;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  if (year < 1 || month < 1 || month > 12 || day < 1) return null;
-  if (day > new Date(Date.UTC(2000, month, 0)).getUTCDate() || (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)))) return null;
-  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59 || Number(oh) > 18 || Number(om) > 59) return null;
-  const iso = `${y}-${mo}-${d}T${h.padStart(2, '0')}:${mi.padStart(2, '0')}:${s.padStart(2, '0')}${text.match(/\.\d+/)?.[0] ?? ''}${zone && zone !== 'Z' ? `${zone[0]}${oh}:${om}` : 'Z'}`;
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return null;
-  const utcYear = date.getUTCFullYear();
-  return utcYear >= 1 && utcYear <= 9999 ? date : null;
+  if (!ISO_INSTANT.test(text)) return null;
+  const dt = DateTime.fromISO(text.replace(' ', 'T'), { zone: 'utc', setZone: true });
+  if (!dt.isValid || Math.abs(dt.offset) > 18 * 60 || !inStorableYears(dt) || !inStorableYears(dt.toUTC())) return null;
+  return dt.toJSDate();
 }
 
 /** A timestamp field: see parseInstant. */

@@ -30,8 +30,6 @@ const EMAIL = /^[^@\s]+@[^@\s]+$/;
 const CURRENCY = /^[A-Z]{3}$/;
 /** numeric(14,2): up to 12 integer digits. */
 const AMOUNT = /^-?\d{1,12}(\.\d{1,2})?$/;
-/** ISO 8601 date or date-time; a bare date is midnight UTC. */
-const ISO = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 function text(v: unknown, field: string, required: boolean): string | null {
   if (v === undefined || v === null || v === '') {
@@ -50,7 +48,7 @@ function text(v: unknown, field: string, required: boolean): string | null {
 
 export function parsePlacedAt(v: unknown, field = 'placedAt'): Date {
   // parseInstant: also a real calendar date in the years 0001-9999, or Postgres refuses the batch.
-  const d = typeof v === 'string' && ISO.test(v.trim()) ? parseInstant(v.trim()) : null;
+  const d = typeof v === 'string' ? parseInstant(v.trim()) : null;
   if (!d) throw new OrderInputError(field, 'must be an ISO 8601 date-time in the years 0001-9999');
   return d;
 }
